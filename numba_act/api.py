@@ -1,0 +1,282 @@
+"""The public functions: thin callables over the dispatcher and the builders."""
+
+import numbers
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
+
+from . import _threads, cpu, dispatch
+from .registry import ACTIVATIONS
+
+# The compiled loops compare NaN with ordered (signalling) instructions and
+# build powers of two that may underflow in intermediate steps: those raise
+# FP flags that say nothing about the result, so NumPy's warnings about them
+# are silenced.  NaN in still gives NaN out.
+_QUIET = dict(invalid="ignore", over="ignore", under="ignore", divide="ignore")
+
+
+def _weak(a):
+    """Keep Python scalars as they are (NEP 50 weak scalars) for promotion."""
+    return a if isinstance(a, (bool, numbers.Number)) and not isinstance(a, np.generic) else None
+
+
+class Elementwise:
+    """An elementwise activation (or its derivative or backward) as a callable.
+
+    Calls dispatch on the argument types (see `numba_act.dispatch`); the
+    compiled `numpy.ufunc` itself is `.ufunc`, built on first use.
+    """
+
+    def __init__(self, act, kind):
+        self.activation = act
+        self.kind = kind
+        self.nin = 2 if kind == "backward" else 1
+        self.__name__ = self.__qualname__ = act.name if kind == "forward" else f"{act.name}_{kind}"
+        self.__doc__ = _elementwise_doc(act, kind, self.__name__)
+        self.__module__ = "numba_act"
+
+    @property
+    def ufunc(self):
+        return cpu.elementwise_ufunc(self.activation.name, self.kind)
+
+    def __repr__(self):
+        return f"<numba_act elementwise function {self.__name__}>"
+
+    def __reduce__(self):
+        return self.__name__  # pickles by reference: numba_act.<name>
+
+    def __call__(self, *args, out=None, where=True):
+        name = self.__name__
+        if len(args) != self.nin:
+            raise TypeError(f"{name}() takes {self.nin} positional argument(s), got {len(args)}")
+        target = dispatch.target_of(args if out is None else args + (out,))
+        if target == "cuda":
+            raise dispatch.no_cuda_yet(name)
+        if target == "protocol":
+            kw = {} if out is None else {"out": out}
+            return self.ufunc(*args, where=where, **kw)
+
+        arrays = [dispatch.as_input(name, a) for a in args]
+        promote = [w if w is not None else a for w, a in zip(map(_weak, args), arrays)]
+        result_dtype, loop_dtype = dispatch.compute_dtype(name, promote)
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        given_out = out is not None
+        if given_out:
+            out = out[0] if isinstance(out, tuple) and len(out) == 1 else out
+            if isinstance(out, np.ndarray):
+                shape = np.broadcast_shapes(shape, out.shape)
+            out = dispatch.check_out(name, out, shape)
+            if out is None:
+                given_out = False
+        ufunc = self.ufunc
+        call_args = [w if w is not None else a for w, a in zip(map(_weak, args), arrays)]
+
+        with np.errstate(**_QUIET):
+            if where is True and dispatch.parallel_ok(arrays, out, loop_dtype):
+                res = out if given_out else np.empty(shape, loop_dtype)
+                flat_in = [a.reshape(-1) for a in arrays]
+                flat_out = res.reshape(-1)
+
+                def work(a, b):
+                    ufunc(*[f[a:b] for f in flat_in], out=flat_out[a:b])
+
+                _threads.run_chunks(work, _threads.split(flat_out.size, _threads.num_threads()))
+                return res
+            if result_dtype == loop_dtype:
+                kw = {"out": out} if given_out else {}
+                return ufunc(*call_args, where=where, dtype=loop_dtype, **kw)
+            # float16: compute in float32, round once into a float16 result.
+            res = out if given_out else np.empty(shape, result_dtype)
+            ufunc(*call_args, out=res, where=where, dtype=loop_dtype)
+            return res if (given_out or res.ndim) else res[()]
+
+
+def _elementwise_doc(act, kind, name):
+    a = act.name
+    if kind == "forward":
+        head = f"{name}(x, /, out=None, *, where=True)\n\n{act.summary}\n\n    {act.formula}"
+        example = act.example
+    elif kind == "grad":
+        head = (
+            f"{name}(x, /, out=None, *, where=True)\n\n"
+            f"Derivative of {a} at x, computed from x (not from the output).\n\n    {act.grad_formula}"
+        )
+        example = (
+            f">>> x = np.linspace(-3.0, 3.0, 7)\n"
+            f">>> h = 1e-6\n"
+            f">>> fd = (na.{a}(x + h) - na.{a}(x - h)) / (2 * h)\n"
+            f">>> bool(np.allclose(na.{name}(x + 0.5), (na.{a}(x + 0.5 + h) - na.{a}(x + 0.5 - h)) / (2 * h)))\n"
+            f"True\n"
+        )
+    else:
+        head = (
+            f"{name}(dy, x, /, out=None, *, where=True)\n\n"
+            f"Backward pass of {a}: dy * {a}'(x) in one pass over memory.\n\n    {act.grad_formula}"
+        )
+        example = (
+            ">>> x = np.linspace(-3.0, 3.0, 7); dy = np.full(7, 0.5)\n"
+            f">>> bool(np.array_equal(na.{name}(dy, x), dy * na.{a}_grad(x)))\n"
+            "True\n"
+        )
+    return f"""{head}
+
+Convention: {act.kink}.
+
+A NumPy ufunc underneath (``numba_act.{name}.ufunc``): accepts arrays, scalars
+and sequences, broadcasting, ``out=`` and ``where=``; float32 and float64 are
+computed in float64 and rounded once, float16 is computed in float32, and
+bool/integer inputs promote as in ``np.exp``.  GPU arrays (objects with
+``__cuda_array_interface__``) run on the CUDA target.
+
+Examples
+--------
+>>> import numpy as np, numba_act as na
+{example}"""
+
+
+def _row_input(name, x, axis):
+    target = dispatch.target_of((x,))
+    if target == "cuda":
+        raise dispatch.no_cuda_yet(name)
+    arr = dispatch.as_input(name, x)
+    if arr.ndim == 0:
+        raise ValueError(f"{name}: input must have at least one dimension, got a 0-d array")
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{name}: axis must be an integer, got {axis!r}")
+    axis = normalize_axis_index(int(axis), arr.ndim)
+    return arr, axis, target
+
+
+def _run_rows(name, gufunc, arrays, axis, out, out_shape, result_dtype, loop_dtype):
+    """Run a row gufunc over `axis`, threaded over rows when it pays."""
+    last = axis == arrays[0].ndim - 1
+    res = out if out is not None else np.empty(out_shape, result_dtype)
+    with np.errstate(**_QUIET):
+        if (
+            last
+            and res.dtype == loop_dtype
+            and res.flags.c_contiguous
+            and arrays[0].shape[:-1] == out_shape[:-1]
+            and dispatch.parallel_ok(arrays, None, loop_dtype)
+            and arrays[0].ndim >= 2
+        ):
+            n_rows = int(np.prod(out_shape[:-1]))
+            flat_in = [a.reshape(n_rows, a.shape[-1]) for a in arrays]
+            flat_out = res.reshape(n_rows, -1)
+
+            def work(a, b):
+                gufunc(*[f[a:b] for f in flat_in], out=flat_out[a:b])
+
+            _threads.run_chunks(work, _threads.split(n_rows, _threads.num_threads(), align=1))
+        else:
+            gufunc(*arrays, out=res, axis=axis, dtype=loop_dtype)
+    return res
+
+
+def softmax(x, axis=-1, out=None):
+    """softmax(x, axis=-1, out=None)
+
+    Softmax along `axis`:
+
+        softmax(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))
+
+    Its Jacobian is d softmax_i / d x_j = s_i (delta_ij - s_j)
+    (see `softmax_jacobian`, and `softmax_backward` for the vector-Jacobian
+    product).  The row maximum is subtracted first, so rows with entries like
+    1e4 or -1e4 do not overflow; sums accumulate in float64.
+
+    Special rows follow ``scipy.special.softmax``: a row containing NaN or
+    +inf is all NaN, an all -inf row is all NaN, -inf entries of an otherwise
+    finite row give 0, and an empty axis gives an empty result.  float16 is
+    computed in float32; bool/integer inputs promote as in ``np.exp``.
+
+    Examples
+    --------
+    >>> import numpy as np, numba_act as na
+    >>> na.softmax(np.array([1.0, 2.0, 3.0]))
+    array([0.09003057, 0.24472847, 0.66524096])
+    >>> na.softmax(np.array([[1000.0, 1000.0], [-1e4, 0.0]]), axis=-1)
+    array([[0.5, 0.5],
+           [0. , 1. ]])
+    """
+    name = "softmax"
+    arr, axis, target = _row_input(name, x, axis)
+    gufunc = cpu.row_gufunc(name)
+    if target == "protocol":
+        return gufunc(x, axis=axis, **({} if out is None else {"out": out}))
+    result_dtype, loop_dtype = dispatch.compute_dtype(name, [arr])
+    out = dispatch.check_out(name, out, arr.shape)
+    return _run_rows(name, gufunc, [arr], axis, out, arr.shape, result_dtype, loop_dtype)
+
+
+def softmax_backward(dy, p, axis=-1, out=None):
+    """softmax_backward(dy, p, axis=-1, out=None)
+
+    Vector-Jacobian product of softmax, from its output ``p = softmax(x)``:
+
+        dx_i = p_i (dy_i - sum_j dy_j p_j)
+
+    which equals ``softmax_jacobian(x).T @ dy`` row by row (the Jacobian is
+    symmetric).  The sum accumulates in float64.
+
+    Examples
+    --------
+    >>> import numpy as np, numba_act as na
+    >>> p = na.softmax(np.array([1.0, 2.0, 3.0]))
+    >>> na.softmax_backward(np.array([1.0, 0.0, 0.0]), p)
+    array([ 0.08192507, -0.02203304, -0.05989202])
+    """
+    name = "softmax_backward"
+    if dispatch.target_of((dy, p)) == "cuda":
+        raise dispatch.no_cuda_yet(name)
+    dy_arr = dispatch.as_input(name, dy)
+    p_arr, axis, target = _row_input(name, p, axis)
+    gufunc = cpu.row_gufunc(name)
+    if target == "protocol" or dispatch.target_of((dy,)) == "protocol":
+        return gufunc(dy, p, axis=axis, **({} if out is None else {"out": out}))
+    if dy_arr.shape != p_arr.shape:
+        raise ValueError(f"{name}: dy has shape {dy_arr.shape} but p has shape {p_arr.shape}")
+    result_dtype, loop_dtype = dispatch.compute_dtype(name, [dy_arr, p_arr])
+    out = dispatch.check_out(name, out, p_arr.shape)
+    return _run_rows(name, gufunc, [dy_arr, p_arr], axis, out, p_arr.shape, result_dtype, loop_dtype)
+
+
+def softmax_jacobian(x, axis=-1, out=None):
+    """softmax_jacobian(x, axis=-1, out=None)
+
+    Jacobian of softmax along `axis`, shape ``(..., C, C)`` where ``...`` are
+    the other axes of x in order and C is the length of `axis`:
+
+        J_ij = d softmax_i / d x_j = s_i (delta_ij - s_j)
+
+    The diagonal s_i (1 - s_i) is computed without cancellation, from the
+    sum of the other exponentials, so it stays accurate when s_i is near 1.
+
+    Examples
+    --------
+    >>> import numpy as np, numba_act as na
+    >>> na.softmax_jacobian(np.array([0.0, 0.0]))
+    array([[ 0.25, -0.25],
+           [-0.25,  0.25]])
+    """
+    name = "softmax_jacobian"
+    arr, axis, target = _row_input(name, x, axis)
+    gufunc = cpu.row_gufunc(name)
+    moved = np.moveaxis(arr if target == "cpu" else x, axis, -1)
+    if target == "protocol":
+        return gufunc(moved, **({} if out is None else {"out": out}))
+    result_dtype, loop_dtype = dispatch.compute_dtype(name, [arr])
+    out_shape = moved.shape + moved.shape[-1:]
+    out = dispatch.check_out(name, out, out_shape)
+    res = out if out is not None else np.empty(out_shape, result_dtype)
+    with np.errstate(**_QUIET):
+        gufunc(moved, out=res, dtype=loop_dtype)
+    return res
+
+
+ELEMENTWISE = {}
+for _act in ACTIVATIONS:
+    for _kind in ("forward", "grad", "backward"):
+        _f = Elementwise(_act, _kind)
+        ELEMENTWISE[_f.__name__] = _f
+del _act, _kind, _f

@@ -1,0 +1,114 @@
+"""Choose where a call runs, and check its arguments before anything is written.
+
+Targets:
+- "cuda": any argument exposes `__cuda_array_interface__` (Numba device
+  arrays, CuPy arrays, PyTorch CUDA tensors).  Never copied to the host.
+- "protocol": any argument is a non-NumPy object that implements
+  `__array_ufunc__` (Dask, xarray, ...); the call goes to the plain NumPy
+  ufunc so that the object's own protocol takes over.
+- "cpu": NumPy arrays, NumPy scalars, Python scalars and nested sequences.
+
+On the CPU the compiled loops run single-threaded below `PARALLEL_MIN_SIZE`
+elements and split across `numba.get_num_threads()` threads above it (see
+`_threads.py`; the threshold is from `python -m benchmarks --threshold`).
+"""
+
+import numpy as np
+
+from . import _threads
+
+# Elements (per call) from which splitting over threads pays; measured with
+# `python -m benchmarks --threshold` (see benchmarks/RESULTS.md).
+PARALLEL_MIN_SIZE = 1 << 17
+
+_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_KIND_NAMES = {
+    "c": "complex",
+    "O": "object",
+    "U": "string",
+    "S": "bytes",
+    "M": "datetime",
+    "m": "timedelta",
+    "V": "structured/void",
+}
+
+
+def target_of(args):
+    for a in args:
+        if hasattr(a, "__cuda_array_interface__"):
+            return "cuda"
+    for a in args:
+        if not isinstance(a, (np.ndarray, np.generic)) and getattr(type(a), "__array_ufunc__", None) is not None:
+            return "protocol"
+    return "cpu"
+
+
+def no_cuda_yet(name):
+    return NotImplementedError(
+        f"{name}: the argument is GPU memory (it has __cuda_array_interface__), "
+        "and the CUDA target is not built yet; numba_act does not copy device "
+        "arrays to the host silently. Copy it to the host yourself "
+        "(e.g. .copy_to_host(), cupy.asnumpy(), tensor.cpu().numpy())."
+    )
+
+
+def as_input(name, a):
+    """np.asarray(a), refusing dtypes an activation has no meaning for."""
+    arr = np.asarray(a)
+    kind = arr.dtype.kind
+    if kind not in "biuf":
+        what = _KIND_NAMES.get(kind, str(arr.dtype))
+        raise TypeError(
+            f"{name}: {what} input (dtype {arr.dtype}) is not supported; "
+            "numba_act functions take real (bool, integer or floating) inputs"
+        )
+    return arr
+
+
+def compute_dtype(name, args):
+    """The float dtype a call computes in, following np.exp's promotion.
+
+    Returns (result dtype, loop dtype): float16 results are computed by the
+    float32 loop and rounded once.
+    """
+    rt = np.result_type(*args)
+    if rt.kind != "f":
+        rt = next(f for f in _FLOATS if np.can_cast(rt, f, "safe"))
+    elif rt.itemsize > 8:
+        raise TypeError(f"{name}: dtype {rt} (extended precision) is not supported; use float64")
+    loop = np.dtype(np.float32) if rt == np.float16 else rt
+    return rt, loop
+
+
+def check_out(name, out, shape):
+    """Validate out= before anything is written; returns the array or None."""
+    if out is None:
+        return None
+    if isinstance(out, tuple):
+        if len(out) != 1:
+            raise TypeError(f"{name}: out= takes one array, got a tuple of {len(out)}")
+        out = out[0]
+        if out is None:
+            return None
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name}: out= must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype.kind != "f" or out.dtype.itemsize > 8:
+        raise TypeError(f"{name}: out= must have a float16/32/64 dtype, got {out.dtype}")
+    if not out.flags.writeable:
+        raise ValueError(f"{name}: out= array is read-only")
+    if tuple(out.shape) != tuple(shape):
+        raise ValueError(f"{name}: out= has shape {out.shape}, but the result has shape {tuple(shape)}")
+    return out
+
+
+def parallel_ok(arrays, out, loop_dtype):
+    """True when a call can be split into contiguous chunks over threads."""
+    if _threads.num_threads() < 2:
+        return False
+    shape = arrays[0].shape
+    if arrays[0].size < PARALLEL_MIN_SIZE:
+        return False
+    for a in arrays:
+        if a.shape != shape or a.dtype != loop_dtype or not a.flags.c_contiguous:
+            return False
+    return out is None or (out.dtype == loop_dtype and out.flags.c_contiguous and out.shape == shape)
