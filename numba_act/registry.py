@@ -10,6 +10,7 @@ builders, the public API, the tests and the benchmarks all loop over
 """
 
 from dataclasses import dataclass
+import math
 from typing import Callable, Optional
 
 from . import scalar
@@ -29,6 +30,12 @@ class Activation:
     # (mpmath is a test dependency, not a runtime one) and x an mpf.
     ref: Callable
     ref_grad: Callable
+    # float64 scalar references of the forward and the derivative, written
+    # with libm (`math`), independent of numba_act's own exp; compiled into
+    # ufuncs by `numba_act.testing.ref64` for the float32 tests and the
+    # exhaustive float32 sweep (~1e-16 relative: exact at float32 scale).
+    ref64: Callable
+    ref64_grad: Callable
     # Fused dy * f'(x); None means the builder derives it from `grad`.
     backward: Optional[Callable] = None
     # Inputs where tests sample densely (the interesting region).
@@ -52,6 +59,8 @@ ACTIVATIONS = (
         ),
         ref=lambda mp, x: 1 / (1 + mp.exp(-x)),
         ref_grad=lambda mp, x: mp.exp(-abs(x)) / (1 + mp.exp(-abs(x))) ** 2,
+        ref64=lambda x: 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x)),
+        ref64_grad=lambda x: math.exp(-abs(x)) / (1 + math.exp(-abs(x))) ** 2,
         core=(-40.0, 40.0),
     ),
     Activation(
@@ -70,6 +79,8 @@ ACTIVATIONS = (
         ),
         ref=lambda mp, x: mp.tanh(x),
         ref_grad=lambda mp, x: mp.sech(x) ** 2,
+        ref64=lambda x: math.tanh(x),
+        ref64_grad=lambda x: 1 / math.cosh(x) ** 2,
         core=(-20.0, 20.0),
     ),
     Activation(
@@ -89,6 +100,8 @@ ACTIVATIONS = (
         ),
         ref=lambda mp, x: x if x > 0 else mp.mpf(0),
         ref_grad=lambda mp, x: mp.mpf(1) if x > 0 else mp.mpf(0),
+        ref64=lambda x: x if x > 0 or x != x else 0.0,
+        ref64_grad=lambda x: 1.0 if x > 0 else (x if x != x else 0.0),
         core=(-10.0, 10.0),
     ),
 )
