@@ -199,6 +199,49 @@ def _expm1_32(x):
     return _f32(2.0) * fma(h, p, h - _f32(0.5))
 
 
+# ---------------------------------------------------------------- ordering
+# A float's bits, with the magnitude bits flipped for negative numbers, order
+# like the float itself (for non-NaN values) when compared as signed
+# integers.  Integer max reductions vectorize without fast-math flags, while
+# LLVM will not vectorize a float max reduction here even with them.
+@njit(cache=True)
+def _order_key_32(x):
+    b = _float_to_bits(x)
+    return b ^ ((b >> 31) & 0x7FFFFFFF)
+
+
+@njit(cache=True)
+def _order_key_64(x):
+    b = _float_to_bits(x)
+    return b ^ ((b >> 63) & 0x7FFFFFFFFFFFFFFF)
+
+
+def order_key(x):
+    """An integer that orders like x (float32 -> int32, float64 -> int64);
+    order_key_inverse undoes it.  Positive NaN orders above +inf."""
+    raise NotImplementedError("numba_act._math.order_key is for jitted code")
+
+
+def order_key_inverse(k):
+    raise NotImplementedError("numba_act._math.order_key_inverse is for jitted code")
+
+
+@overload(order_key, jit_options={"cache": True})
+def _order_key_overload(x):
+    if x == types.float32:
+        return lambda x: np.int32(_order_key_32(x))
+    if x == types.float64:
+        return lambda x: _order_key_64(x)
+
+
+@overload(order_key_inverse, jit_options={"cache": True})
+def _order_key_inverse_overload(k):
+    if k == types.int32:
+        return lambda k: _bits_to_float(np.int32(k ^ ((k >> 31) & 0x7FFFFFFF)))
+    if k == types.int64:
+        return lambda k: _bits_to_float(k ^ ((k >> 63) & 0x7FFFFFFFFFFFFFFF))
+
+
 # ---------------------------------------------------------------- 1/d
 # A division is the slowest instruction in these kernels (vdivps: about
 # 0.55 ns per float32 element here, more than a whole exp), so reciprocals of

@@ -135,10 +135,11 @@ Examples
 
 
 def _row_input(name, x, axis):
+    """(array or protocol object, normalized axis, target) for a row function."""
     target = dispatch.target_of((x,))
     if target == "cuda":
         raise dispatch.no_cuda_yet(name)
-    arr = dispatch.as_input(name, x)
+    arr = x if target == "protocol" else dispatch.as_input(name, x)
     if arr.ndim == 0:
         raise ValueError(f"{name}: input must have at least one dimension, got a 0-d array")
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
@@ -147,29 +148,36 @@ def _row_input(name, x, axis):
     return arr, axis, target
 
 
-def _run_rows(name, gufunc, arrays, axis, out, out_shape, result_dtype, loop_dtype):
-    """Run a row gufunc over `axis`, threaded over rows when it pays."""
-    last = axis == arrays[0].ndim - 1
-    res = out if out is not None else np.empty(out_shape, result_dtype)
+def _run_rows(name, arrays, axis, out, result_dtype, loop_dtype):
+    """Run row kernel `name` over `axis` of the inputs; returns the result.
+
+    C-contiguous rows along the last axis go to the 2-D row driver, split
+    over threads by blocks of rows when the call is large enough; every
+    other layout (any axis, strides, broadcasting, float16) goes to the
+    gufunc."""
+    shape = arrays[0].shape
+    res = out if out is not None else np.empty(shape, result_dtype)
     with np.errstate(**_QUIET):
         if (
-            last
+            axis == len(shape) - 1
+            and all(a.shape == shape and a.dtype == loop_dtype and a.flags.c_contiguous for a in arrays)
             and res.dtype == loop_dtype
             and res.flags.c_contiguous
-            and arrays[0].shape[:-1] == out_shape[:-1]
-            and dispatch.parallel_ok(arrays, None, loop_dtype)
-            and arrays[0].ndim >= 2
         ):
-            n_rows = int(np.prod(out_shape[:-1]))
-            flat_in = [a.reshape(n_rows, a.shape[-1]) for a in arrays]
-            flat_out = res.reshape(n_rows, -1)
+            n = shape[-1]
+            n_rows = res.size // n if n else 0
+            flat_in = [a.reshape(n_rows, n) for a in arrays]
+            flat_out = res.reshape(n_rows, n)
+            drive = cpu.row_driver(name)
+            if n_rows > 1 and dispatch.parallel_ok(arrays, None, loop_dtype):
+                def work(a, b):
+                    drive(*[f[a:b] for f in flat_in], flat_out[a:b])
 
-            def work(a, b):
-                gufunc(*[f[a:b] for f in flat_in], out=flat_out[a:b])
-
-            _threads.run_chunks(work, _threads.split(n_rows, _threads.num_threads(), align=1))
+                _threads.run_chunks(work, _threads.split(n_rows, _threads.num_threads(), align=1))
+            elif n_rows:
+                drive(*flat_in, flat_out)
         else:
-            gufunc(*arrays, out=res, axis=axis, dtype=loop_dtype)
+            cpu.row_gufunc(name)(*arrays, out=res, axis=axis, dtype=loop_dtype)
     return res
 
 
@@ -201,12 +209,11 @@ def softmax(x, axis=-1, out=None):
     """
     name = "softmax"
     arr, axis, target = _row_input(name, x, axis)
-    gufunc = cpu.row_gufunc(name)
     if target == "protocol":
-        return gufunc(x, axis=axis, **({} if out is None else {"out": out}))
+        return cpu.row_gufunc(name)(x, axis=axis, **({} if out is None else {"out": out}))
     result_dtype, loop_dtype = dispatch.compute_dtype(name, [arr])
     out = dispatch.check_out(name, out, arr.shape)
-    return _run_rows(name, gufunc, [arr], axis, out, arr.shape, result_dtype, loop_dtype)
+    return _run_rows(name, [arr], axis, out, result_dtype, loop_dtype)
 
 
 def softmax_backward(dy, p, axis=-1, out=None):
@@ -231,14 +238,13 @@ def softmax_backward(dy, p, axis=-1, out=None):
         raise dispatch.no_cuda_yet(name)
     dy_arr = dispatch.as_input(name, dy)
     p_arr, axis, target = _row_input(name, p, axis)
-    gufunc = cpu.row_gufunc(name)
     if target == "protocol" or dispatch.target_of((dy,)) == "protocol":
-        return gufunc(dy, p, axis=axis, **({} if out is None else {"out": out}))
+        return cpu.row_gufunc(name)(dy, p, axis=axis, **({} if out is None else {"out": out}))
     if dy_arr.shape != p_arr.shape:
         raise ValueError(f"{name}: dy has shape {dy_arr.shape} but p has shape {p_arr.shape}")
     result_dtype, loop_dtype = dispatch.compute_dtype(name, [dy_arr, p_arr])
     out = dispatch.check_out(name, out, p_arr.shape)
-    return _run_rows(name, gufunc, [dy_arr, p_arr], axis, out, p_arr.shape, result_dtype, loop_dtype)
+    return _run_rows(name, [dy_arr, p_arr], axis, out, result_dtype, loop_dtype)
 
 
 def softmax_jacobian(x, axis=-1, out=None):
@@ -262,7 +268,7 @@ def softmax_jacobian(x, axis=-1, out=None):
     name = "softmax_jacobian"
     arr, axis, target = _row_input(name, x, axis)
     gufunc = cpu.row_gufunc(name)
-    moved = np.moveaxis(arr if target == "cpu" else x, axis, -1)
+    moved = np.moveaxis(arr, axis, -1)
     if target == "protocol":
         return gufunc(moved, **({} if out is None else {"out": out}))
     result_dtype, loop_dtype = dispatch.compute_dtype(name, [arr])

@@ -95,6 +95,47 @@ _ROW_KERNELS = {
 
 
 @functools.cache
+def row_driver(name):
+    """A jitted loop applying the row kernel to each row of C-contiguous 2-D
+    arrays (inputs..., out); releases the GIL so threads can share rows.
+    Cheaper per row than the gufunc machinery, which serves the general
+    layouts."""
+    kern, nin, _ = _ROW_KERNELS[name]
+    if nin == 1:
+
+        def drive(x, out):
+            for r in range(x.shape[0]):
+                kern(x[r], out[r])
+
+    else:
+
+        def drive(a, b, out):
+            for r in range(a.shape[0]):
+                kern(a[r], b[r], out[r])
+
+    drive.__name__ = drive.__qualname__ = f"{name}_rows"
+    jitted = numba.njit(nogil=True)(drive)
+    return _CompileWide(jitted)
+
+
+class _CompileWide:
+    """Call a dispatcher; compile each new argument signature inside
+    _wide_vectors() (the call itself runs outside numba's compiler lock)."""
+
+    def __init__(self, dispatcher):
+        self.dispatcher = dispatcher
+        self._seen = set()
+
+    def __call__(self, *args):
+        key = tuple((a.dtype, a.flags.writeable) for a in args)
+        if key not in self._seen:
+            with _wide_vectors():
+                self.dispatcher.compile(tuple(numba.typeof(a) for a in args))
+            self._seen.add(key)
+        return self.dispatcher(*args)
+
+
+@functools.cache
 def row_gufunc(name):
     kern, nin, layout = _ROW_KERNELS[name]
     out_ndim = layout.split("->")[1].count(",") + 1

@@ -1,10 +1,19 @@
 """Row kernels of the softmax family: plain loops over one row (math only).
 
 Each takes 1-D input rows and writes a 1-D output row, in the layout of a
-NumPy gufunc; `cpu.py` compiles them with `guvectorize`.  Sums are
-accumulated in float64 for every input dtype (a float32 running sum loses
-about 7e-4 at 32768 columns), and the exponentials use the vectorizable
-`_math.exp`.
+NumPy gufunc; `cpu.py` compiles them with `guvectorize` (any axis, any
+layout) and, for C-contiguous rows, into a 2-D driver that runs blocks of
+rows per thread.
+
+- The row maximum is an integer max over order-preserving keys of the
+  floats, which vectorizes (a float max reduction does not, here).
+- x - max is computed with its rounding error (TwoSum) and the error folded
+  into the exponential, so a float32 softmax is accurate to a few ulp of the
+  exact softmax of its input, not only to a few ulp of its rounded shifts.
+- Sums accumulate in float64 in blocks: each block of `_BLOCK` terms is
+  summed with reassociation allowed (vectorized partial sums), and block
+  sums are added in order, so the error grows like that of pairwise
+  summation (a float32 running sum loses about 7e-4 at 32768 columns).
 
 Special rows follow `scipy.special.softmax`: a row containing NaN or +inf is
 all NaN, a row that is all -inf is all NaN, -inf entries of an otherwise
@@ -14,42 +23,87 @@ finite row are 0, and an empty row gives an empty result.
 import numpy as np
 from numba import njit
 
-from ._math import exp
+from ._math import exp, fma, order_key, order_key_inverse
+
+_BLOCK = 256
+_REASSOC = {"reassoc", "contract"}
 
 
 @njit(cache=True)
 def _row_max(x):
-    # NaN entries are skipped here; they poison the sum below instead.
-    m = -np.inf
+    # +NaN keys order above +inf, so a NaN row maximum poisons the row;
+    # -NaN keys order below -inf, and the NaN poisons the sum instead.
+    k = order_key(x[0])
+    for i in range(1, x.shape[0]):
+        ki = order_key(x[i])
+        k = ki if ki > k else k
+    return order_key_inverse(k)
+
+
+@njit(cache=True)
+def _exp_shifted(v, m):
+    """exp(v - m), with the rounding error of v - m folded in."""
+    d = v - m
+    bb = d - v
+    d_lo = (v - (d - bb)) + (-m - bb)
+    e = exp(d)
+    return fma(e, d_lo, e)
+
+
+@njit(cache=True)
+def _exp_store(x, m, out):
+    # Kept apart from the float64 sum: a loop mixing float32 and float64
+    # vectorizes at the float64 width, halving the float32 lanes.
     for i in range(x.shape[0]):
-        v = np.float64(x[i])
-        if v > m:
-            m = v
-    return m
+        out[i] = _exp_shifted(x[i], m)
+
+
+@njit(cache=True, fastmath=_REASSOC)
+def _sum64_block(a):
+    s = 0.0
+    for i in range(a.shape[0]):
+        s += np.float64(a[i])
+    return s
+
+
+@njit(cache=True, fastmath=_REASSOC)
+def _dot64_block(a, b):
+    s = 0.0
+    for i in range(a.shape[0]):
+        s += np.float64(a[i]) * np.float64(b[i])
+    return s
+
+
+@njit(cache=True)
+def _sum64(a):
+    s = 0.0
+    for start in range(0, a.shape[0], _BLOCK):
+        s += _sum64_block(a[start : start + _BLOCK])
+    return s
+
+
+@njit(cache=True)
+def _dot64(a, b):
+    s = 0.0
+    for start in range(0, a.shape[0], _BLOCK):
+        s += _dot64_block(a[start : start + _BLOCK], b[start : start + _BLOCK])
+    return s
 
 
 @njit(cache=True)
 def softmax_row(x, out):
-    n = x.shape[0]
-    if n == 0:
+    if x.shape[0] == 0:
         return
-    m = _row_max(x)
-    s = 0.0
-    for i in range(n):
-        e = exp(np.float64(x[i]) - m)
-        out[i] = e
-        s += e
-    inv = 1.0 / s
-    for i in range(n):
+    _exp_store(x, _row_max(x), out)
+    inv = 1.0 / _sum64(out)
+    for i in range(out.shape[0]):
         out[i] = np.float64(out[i]) * inv
 
 
 @njit(cache=True)
 def softmax_backward_row(dy, p, out):
     # Vector-Jacobian product from the output p: p * (dy - sum(dy * p)).
-    s = 0.0
-    for i in range(p.shape[0]):
-        s += np.float64(dy[i]) * np.float64(p[i])
+    s = _dot64(dy, p)
     for i in range(p.shape[0]):
         out[i] = np.float64(p[i]) * (np.float64(dy[i]) - s)
 
@@ -67,15 +121,13 @@ def softmax_jacobian_row(x, out):
     prefix = np.empty(n + 1, np.float64)
     prefix[0] = 0.0
     for i in range(n):
-        e[i] = exp(np.float64(x[i]) - m)
+        e[i] = exp(np.float64(x[i]) - np.float64(m))
         prefix[i + 1] = prefix[i] + e[i]
-    total = prefix[n]
-    inv = 1.0 / total
+    inv = 1.0 / prefix[n]
     suffix = 0.0
     for i in range(n - 1, -1, -1):
         si = e[i] * inv
-        others = prefix[i] + suffix
         for j in range(n):
             out[i, j] = -si * (e[j] * inv)
-        out[i, i] = si * (others * inv)
+        out[i, i] = si * ((prefix[i] + suffix) * inv)
         suffix += e[i]
