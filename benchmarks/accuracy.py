@@ -19,12 +19,12 @@ and huge magnitudes) is compared with an mpmath reference at 40 digits.
 
 import argparse
 import concurrent.futures
+import functools
 import json
+import math
 import os
 import sys
 import time
-
-import math
 
 import numba
 import numpy as np
@@ -88,8 +88,14 @@ def _chunk_errors(ufunc, ref, backward, start):
     if not finite.all():
         x, y, r = x[finite], y[finite], r[finite]
     bad, worst, at, sub = _errors(x, y, r)
-    return {"nan_bad": bad, "inf_bad": 0, "max": worst, "at": float(x[at]) if at >= 0 else None,
-            "sub_max": sub, "n": int(x.size)}
+    return {
+        "nan_bad": bad,
+        "inf_bad": 0,
+        "max": worst,
+        "at": float(x[at]) if at >= 0 else None,
+        "sub_max": sub,
+        "n": int(x.size),
+    }
 
 
 def sweep_float32(stride=1, workers=None, progress=True):
@@ -100,7 +106,8 @@ def sweep_float32(stride=1, workers=None, progress=True):
         t0 = time.perf_counter()
         agg = {"nan_bad": 0, "inf_bad": 0, "max": 0.0, "at": None, "sub_max": 0.0, "n": 0}
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            for k, res in enumerate(pool.map(lambda s: _chunk_errors(ufunc, ref, backward, s), starts)):
+            work = functools.partial(_chunk_errors, ufunc, ref, backward)
+            for k, res in enumerate(pool.map(work, starts)):
                 agg["nan_bad"] += res["nan_bad"]
                 agg["inf_bad"] += res["inf_bad"]
                 agg["n"] += res["n"]
@@ -144,11 +151,17 @@ def sweep_float64(n=20000, dps=40):
         ):
             f = na.__dict__[name].ufunc
             y = f(dy, x) if backward else f(x)
-            r = np.array([float((mpmath.mpf(d) if backward else 1) * ref(mpmath, mpmath.mpf(v))) for v, d in zip(x, dy)])
+            r = np.array(
+                [float((mpmath.mpf(d) if backward else 1) * ref(mpmath, mpmath.mpf(v))) for v, d in zip(x, dy)]
+            )
             ok = np.isfinite(r) & (np.abs(r) >= np.finfo(np.float64).tiny)
             err = np.abs(y[ok] - r[ok]) / np.spacing(np.abs(r[ok]))
             i = int(np.argmax(err)) if err.size else 0
-            table[name] = {"max": float(err.max()) if err.size else 0.0, "at": float(x[ok][i]) if err.size else None, "n": int(x.size)}
+            table[name] = {
+                "max": float(err.max()) if err.size else 0.0,
+                "at": float(x[ok][i]) if err.size else None,
+                "n": int(x.size),
+            }
     return table
 
 
@@ -160,9 +173,7 @@ def format_table(t32, t64=None):
     for name, r in t32.items():
         f64 = f"{t64[name]['max']:.2f}" if t64 and name in t64 else "-"
         at = "-" if r["at"] is None else f"{r['at']:.7g}"
-        lines.append(
-            f"| {name} | {r['max']:.3f} | {at} | {r['sub_max']:.2f} | {r['nan_bad'] + r['inf_bad']} | {f64} |"
-        )
+        lines.append(f"| {name} | {r['max']:.3f} | {at} | {r['sub_max']:.2f} | {r['nan_bad'] + r['inf_bad']} | {f64} |")
     return "\n".join(lines)
 
 
@@ -178,8 +189,10 @@ def main(argv=None):
     t64 = sweep_float64(args.float64) if args.float64 else None
     print(format_table(t32, t64))
     total = sum(r["n"] for r in t32.values())
-    print(f"\n{total / len(t32):.4g} float32 inputs per function (stride {args.stride}); "
-          f"float64: {args.float64} sampled inputs vs mpmath; {time.perf_counter() - t0:.0f} s")
+    print(
+        f"\n{total / len(t32):.4g} float32 inputs per function (stride {args.stride}); "
+        f"float64: {args.float64} sampled inputs vs mpmath; {time.perf_counter() - t0:.0f} s"
+    )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"float32": t32, "float64": t64, "stride": args.stride}, fh, indent=1)

@@ -1,14 +1,18 @@
 """numba_act: neural-network activations and their derivatives as Numba ufuncs.
 
-    >>> import numpy as np, numba_act as na
-    >>> na.sigmoid(np.float64(0.0))
-    np.float64(0.5)
+>>> import numpy as np, numba_act as na
+>>> na.sigmoid(np.float64(0.0))
+np.float64(0.5)
 """
 
 from .api import ELEMENTWISE as _ELEMENTWISE
-from .api import softmax, softmax_backward, softmax_jacobian
+from .api import softmax as softmax
+from .api import softmax_backward as softmax_backward
+from .api import softmax_jacobian as softmax_jacobian
 
+# The elementwise functions (sigmoid, sigmoid_grad, sigmoid_backward, ...)
+# are generated from the registry.
 globals().update(_ELEMENTWISE)
 
 __version__ = "0.1.0"
-__all__ = sorted([*_ELEMENTWISE, "softmax", "softmax_backward", "softmax_jacobian"])
+__all__ = [*sorted(_ELEMENTWISE), "softmax", "softmax_backward", "softmax_jacobian"]

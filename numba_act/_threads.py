@@ -39,6 +39,8 @@ def _get_pool():
 
 def split(n, parts, align=16):
     """Split range(n) into `parts` (start, stop) pairs, starts aligned."""
+    if n <= 0:
+        return [(0, 0)]
     step = -(-n // parts)
     step = -(-step // align) * align
     return [(a, min(a + step, n)) for a in range(0, n, step)]

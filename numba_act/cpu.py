@@ -139,9 +139,6 @@ class _CompileWide:
 def row_gufunc(name):
     kern, nin, layout = _ROW_KERNELS[name]
     out_ndim = layout.split("->")[1].count(",") + 1
-    sigs = [
-        numba.void(*([t[:]] * nin), t[(slice(None),) * out_ndim])
-        for t in (_F32, _F64)
-    ]
+    sigs = [numba.void(*([t[:]] * nin), t[(slice(None),) * out_ndim]) for t in (_F32, _F64)]
     with _wide_vectors():
         return numba.guvectorize(sigs, layout, nopython=True, cache=True)(kern.py_func).ufunc

@@ -65,6 +65,14 @@ def as_input(name, a):
     return arr
 
 
+def broadcast_shape(shapes):
+    """np.broadcast_shapes, short-cut for the usual case of equal shapes."""
+    first = shapes[0]
+    if all(sh == first for sh in shapes[1:]):
+        return first
+    return np.broadcast_shapes(*shapes)
+
+
 def compute_dtype(name, args):
     """The float dtype a call computes in, following np.exp's promotion.
 
@@ -103,10 +111,8 @@ def check_out(name, out, shape):
 
 def parallel_ok(arrays, out, loop_dtype):
     """True when a call can be split into contiguous chunks over threads."""
-    if _threads.num_threads() < 2:
-        return False
     shape = arrays[0].shape
-    if arrays[0].size < PARALLEL_MIN_SIZE:
+    if arrays[0].size < PARALLEL_MIN_SIZE or _threads.num_threads() < 2:
         return False
     for a in arrays:
         if a.shape != shape or a.dtype != loop_dtype or not a.flags.c_contiguous:

@@ -9,9 +9,9 @@ builders, the public API, the tests and the benchmarks all loop over
 `scalar.py`.
 """
 
-from dataclasses import dataclass
 import math
-from typing import Callable, Optional
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from . import scalar
 
@@ -37,7 +37,7 @@ class Activation:
     ref64: Callable
     ref64_grad: Callable
     # Fused dy * f'(x); None means the builder derives it from `grad`.
-    backward: Optional[Callable] = None
+    backward: Callable | None = None
     # Inputs where tests sample densely (the interesting region).
     core: tuple = (-20.0, 20.0)
 

@@ -46,6 +46,10 @@ def _exp_shifted(v, m):
     d = v - m
     bb = d - v
     d_lo = (v - (d - bb)) + (-m - bb)
+    # d = -inf (v = -inf, or v - m overflowing) makes d_lo NaN: exp(d) is 0
+    # then, and so must the result be.
+    if d_lo != d_lo:
+        d_lo = type(d)(0.0)
     e = exp(d)
     return fma(e, d_lo, e)
 
@@ -121,7 +125,7 @@ def softmax_jacobian_row(x, out):
     prefix = np.empty(n + 1, np.float64)
     prefix[0] = 0.0
     for i in range(n):
-        e[i] = exp(np.float64(x[i]) - np.float64(m))
+        e[i] = _exp_shifted(np.float64(x[i]), np.float64(m))
         prefix[i + 1] = prefix[i] + e[i]
     inv = 1.0 / prefix[n]
     suffix = 0.0

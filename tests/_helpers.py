@@ -1,0 +1,283 @@
+"""Shared helpers of the test suite: input generators, references, ulp errors.
+
+Everything here is driven by `numba_act.registry.ACTIVATIONS`, so a new
+registry entry is picked up by every parametrized test automatically.
+"""
+
+import functools
+
+import numpy as np
+import pytest
+
+import numba_act as na
+from numba_act.registry import ACTIVATIONS
+from numba_act.testing import ref64
+
+KINDS = ("forward", "grad", "backward")
+FLOATS = (np.float32, np.float64)
+
+# Error targets in ulp (of the binade of the exact value), for both dtypes.
+ULP_TARGET = {"forward": 2.0, "grad": 4.0, "backward": 4.0}
+
+# Digits of the mpmath references.
+MP_DPS = 40
+
+
+def public_name(act_name, kind):
+    return act_name if kind == "forward" else f"{act_name}_{kind}"
+
+
+def public(act_name, kind):
+    """The public callable na.<name>, na.<name>_grad or na.<name>_backward."""
+    return getattr(na, public_name(act_name, kind))
+
+
+def act_params():
+    """pytest params over the registry, with the activation name as id."""
+    return [pytest.param(a, id=a.name) for a in ACTIVATIONS]
+
+
+def act_kind_params():
+    return [pytest.param(a, k, id=public_name(a.name, k)) for a in ACTIVATIONS for k in KINDS]
+
+
+def dtype_params():
+    return [pytest.param(np.dtype(d), id=np.dtype(d).name) for d in FLOATS]
+
+
+def call(act_name, kind, x, dy=None, **kw):
+    """Call the public function; backward gets (dy, x)."""
+    f = public(act_name, kind)
+    if kind == "backward":
+        return f(dy, x, **kw)
+    return f(x, **kw)
+
+
+def call_ufunc(act_name, kind, x, dy=None):
+    """The raw numpy.ufunc (single-threaded, no dispatch)."""
+    u = public(act_name, kind).ufunc
+    with np.errstate(all="ignore"):
+        return u(dy, x) if kind == "backward" else u(x)
+
+
+# ------------------------------------------------------------------ inputs
+def float32_inputs(core, seed=0, n_bits=1 << 16, n_core=1 << 14, n_tail=1 << 13):
+    """float32 inputs over the whole finite range.
+
+    Random bit patterns of finite floats (every binade, subnormals
+    included, both signs), uniform samples in the core range, and the tails
+    from the edge of the core out to where every function saturates.
+    """
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 1 << 32, n_bits, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    bits = bits[np.isfinite(bits)]
+    lo, hi = core
+    edge = max(abs(lo), abs(hi))
+    sign = rng.choice(np.array([-1.0, 1.0]), n_tail)
+    tails = sign * rng.uniform(edge, 120.0, n_tail)
+    tiny = np.ldexp(rng.uniform(-1.0, 1.0, n_tail // 4), rng.integers(-149, 0, n_tail // 4))
+    subnormal = (
+        rng.integers(1, 1 << 23, 256, dtype=np.int64).astype(np.uint32)
+        | (rng.integers(0, 2, 256).astype(np.uint32) << 31)
+    ).view(np.float32)
+    fi = np.finfo(np.float32)
+    fixed = np.array(
+        [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            15.0,
+            -15.0,
+            30.0,
+            -30.0,
+            88.0,
+            -88.0,
+            104.0,
+            -104.0,
+            fi.max,
+            -fi.max,
+            fi.tiny,
+            -fi.tiny,
+            fi.smallest_subnormal,
+            -fi.smallest_subnormal,
+        ]
+    )
+    parts = [bits, rng.uniform(lo, hi, n_core), tails, tiny, subnormal, fixed]
+    return np.concatenate([np.asarray(p).astype(np.float32) for p in parts])
+
+
+def float64_inputs(core, seed=0, n=2400):
+    """float64 inputs: core range, [-1, 1], tails out to +-750, tiny
+    magnitudes, subnormals, and a few named points."""
+    rng = np.random.default_rng(seed)
+    lo, hi = core
+    edge = max(abs(lo), abs(hi))
+    sign = lambda k: rng.choice(np.array([-1.0, 1.0]), k)
+    k = n // 12
+    fi = np.finfo(np.float64)
+    parts = [
+        rng.uniform(lo, hi, 4 * k),
+        rng.uniform(-1.0, 1.0, k),
+        sign(2 * k) * rng.uniform(edge, 750.0, 2 * k),  # the tails
+        np.ldexp(rng.uniform(-1.0, 1.0, 2 * k), rng.integers(-1074, 0, 2 * k)),  # tiny magnitudes
+        sign(k) * rng.integers(1, 1 << 52, k).astype(np.float64) * fi.smallest_subnormal,  # subnormals
+        sign(k) * np.exp(rng.uniform(np.log(750.0), np.log(fi.max), k)),  # huge magnitudes
+        np.array(
+            [
+                0.0,
+                -0.0,
+                1e-300,
+                -1e-300,
+                5e-324,
+                -5e-324,
+                30.0,
+                -30.0,
+                700.0,
+                -700.0,
+                709.0,
+                -709.0,
+                745.0,
+                -745.0,
+                750.0,
+                -750.0,
+                fi.max,
+                -fi.max,
+                fi.tiny,
+                -fi.tiny,
+            ]
+        ),
+    ]
+    return np.concatenate(parts)
+
+
+# -------------------------------------------------------------- references
+def ref_float64(act_name, kind, x, dy=None):
+    """float64 reference (libm, ~1e-16 relative) for float32 tests."""
+    with np.errstate(all="ignore"):
+        x64 = np.asarray(x, np.float64)
+        if kind == "forward":
+            return ref64(act_name, "forward")(x64)
+        g = ref64(act_name, "grad")(x64)
+        if kind == "grad":
+            return g
+        return np.asarray(dy, np.float64) * g
+
+
+@functools.cache
+def _mp_values(act_name, kind, xs, dys):
+    """mpmath values (tuple of mpf) of the exact function at float64 points."""
+    import mpmath
+
+    from numba_act.registry import BY_NAME
+
+    act = BY_NAME[act_name]
+    fn = act.ref if kind == "forward" else act.ref_grad
+    with mpmath.workdps(MP_DPS):
+        vals = [fn(mpmath, mpmath.mpf(v)) for v in xs]
+        if kind == "backward":
+            vals = [mpmath.mpf(d) * v for d, v in zip(dys, vals)]
+        return tuple(+v for v in vals)
+
+
+def ref_mpmath(act_name, kind, x, dy=None):
+    """Exact values (mpf, MP_DPS digits) at the float64 points x (and dy)."""
+    xs = tuple(float(v) for v in np.asarray(x, np.float64))
+    dys = None if dy is None else tuple(float(v) for v in np.asarray(dy, np.float64))
+    grad_kind = "grad" if kind == "backward" else kind
+    if kind == "backward":
+        return _mp_values(act_name, "backward", xs, dys)
+    return _mp_values(act_name, grad_kind, xs, None)
+
+
+# -------------------------------------------------------------- ulp errors
+def ulp_errors(y, exact, dtype):
+    """Errors of y in ulps of the binade of the exact value.
+
+    `exact` is a float64 array (float32 tests: the float64 reference is exact
+    at float32 scale) or a sequence of mpmath mpf (float64 tests).  Returns
+    (errors, mask) where mask marks the points whose exact value is a
+    normal number of `dtype` (finite, tiny <= |exact| <= max); errors are
+    reported only there.
+    """
+    dtype = np.dtype(dtype)
+    fi = np.finfo(dtype)
+    p = fi.nmant + 1
+    y = np.asarray(y)
+    if isinstance(exact, np.ndarray):
+        r = exact.astype(np.float64)
+        with np.errstate(all="ignore"):
+            a = np.abs(r)
+            mask = np.isfinite(r) & (a >= float(fi.tiny)) & (a <= float(fi.max))
+            e = np.frexp(np.where(mask, a, 1.0))[1]
+            ulp = np.ldexp(1.0, e - p)
+            err = np.abs(y.astype(np.float64)[mask] - r[mask]) / ulp[mask]
+        return err, mask
+    import mpmath
+
+    with mpmath.workdps(MP_DPS):
+        tiny, big = mpmath.mpf(float(fi.tiny)), mpmath.mpf(float(fi.max))
+        mask = np.zeros(len(exact), bool)
+        errs = []
+        for i, (yi, r) in enumerate(zip(y.astype(np.float64), exact)):
+            if not mpmath.isfinite(r) or not (tiny <= abs(r) <= big):
+                continue
+            mask[i] = True
+            e = mpmath.frexp(r)[1]
+            ulp = mpmath.ldexp(1, e - p)
+            if not np.isfinite(yi):
+                errs.append(np.inf)
+            else:
+                errs.append(float(abs(mpmath.mpf(yi) - r) / ulp))
+        return np.array(errs), mask
+
+
+def rounded(exact, dtype):
+    """The exact values rounded to dtype (inf where they overflow)."""
+    dtype = np.dtype(dtype)
+    if isinstance(exact, np.ndarray):
+        with np.errstate(all="ignore"):
+            return exact.astype(dtype)
+    import mpmath
+
+    with mpmath.workdps(MP_DPS):
+        return np.array([float(r) for r in exact]).astype(dtype)
+
+
+def subnormal_errors(y, exact, dtype):
+    """Absolute errors in units of the smallest subnormal of dtype, at the
+    points whose exact value is below the normal range (subnormal or 0)."""
+    dtype = np.dtype(dtype)
+    fi = np.finfo(dtype)
+    y = np.asarray(y).astype(np.float64)
+    if isinstance(exact, np.ndarray):
+        r = exact.astype(np.float64)
+        mask = np.isfinite(r) & (np.abs(r) < float(fi.tiny))
+        return np.abs(y[mask] - r[mask]) / float(fi.smallest_subnormal), mask
+    import mpmath
+
+    with mpmath.workdps(MP_DPS):
+        tiny = mpmath.mpf(float(fi.tiny))
+        unit = mpmath.mpf(float(fi.smallest_subnormal))
+        mask = np.array([bool(mpmath.isfinite(r) and abs(r) < tiny) for r in exact], bool)
+        errs = [
+            float(abs(mpmath.mpf(yi) - r) / unit) if np.isfinite(yi) else np.inf
+            for yi, r, m in zip(y, exact, mask)
+            if m
+        ]
+        return np.array(errs), mask
+
+
+def worst(err, x, mask):
+    """(max error, input where it occurs) for messages."""
+    if err.size == 0:
+        return 0.0, None
+    i = int(np.argmax(err))
+    return float(err[i]), np.asarray(x)[mask][i]
+
+
+def random_dy(n, dtype, seed=1):
+    """Random upstream gradients: standard normal with a spread of scales."""
+    rng = np.random.default_rng(seed)
+    dy = rng.standard_normal(n) * np.exp2(rng.integers(-20, 21, n))
+    return dy.astype(dtype)
