@@ -19,7 +19,7 @@ from . import _threads
 
 # Elements (per call) from which splitting over threads pays; measured with
 # `python -m benchmarks --threshold` (see benchmarks/RESULTS.md).
-PARALLEL_MIN_SIZE = 1 << 17
+PARALLEL_MIN_SIZE = 1 << 18
 
 _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 _KIND_NAMES = {

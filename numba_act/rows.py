@@ -12,8 +12,8 @@ rows per thread.
   exact softmax of its input, not only to a few ulp of its rounded shifts.
 - Sums accumulate in float64 in blocks: each block of `_BLOCK` terms is
   summed with reassociation allowed (vectorized partial sums), and block
-  sums are added in order, so the error grows like that of pairwise
-  summation (a float32 running sum loses about 7e-4 at 32768 columns).
+  sums are added with Kahan-Babuska compensation (a float32 running sum
+  loses about 7e-4 at 32768 columns).
 
 Special rows follow `scipy.special.softmax`: a row containing NaN or +inf is
 all NaN, a row that is all -inf is all NaN, -inf entries of an otherwise
@@ -79,19 +79,34 @@ def _dot64_block(a, b):
 
 
 @njit(cache=True)
+def _neumaier_add(s, c, v):
+    """Add v to the sum s with running compensation c (Kahan-Babuska)."""
+    t = s + v
+    if abs(s) >= abs(v):
+        c += (s - t) + v
+    else:
+        c += (v - t) + s
+    return t, c
+
+
+@njit(cache=True)
 def _sum64(a):
+    # Blocks are summed vectorized; block sums are added with compensation,
+    # so long float64 rows stay within a few ulp.
     s = 0.0
+    c = 0.0
     for start in range(0, a.shape[0], _BLOCK):
-        s += _sum64_block(a[start : start + _BLOCK])
-    return s
+        s, c = _neumaier_add(s, c, _sum64_block(a[start : start + _BLOCK]))
+    return s + c
 
 
 @njit(cache=True)
 def _dot64(a, b):
     s = 0.0
+    c = 0.0
     for start in range(0, a.shape[0], _BLOCK):
-        s += _dot64_block(a[start : start + _BLOCK], b[start : start + _BLOCK])
-    return s
+        s, c = _neumaier_add(s, c, _dot64_block(a[start : start + _BLOCK], b[start : start + _BLOCK]))
+    return s + c
 
 
 @njit(cache=True)
