@@ -124,19 +124,30 @@ def _reduce64(x):
 
 
 @njit(cache=True)
-def _exp64(x):
+def _exp64_split(x):
+    """exp(x) as a product a * b of two floats, a within a few binades of
+    e**(x/2) and b a power of two, so that results near overflow and
+    subnormal results (|n| up to 1077) are reachable, and so that callers can
+    apply b last (see scalar._logistic_backward)."""
     if x > 710.0:  # overflows to inf below
         x = 710.0
-    if x < -746.0:  # underflows to 0 below
-        x = -746.0
+    # Below -745 e**x underflows to 0; the clamp is lower so that callers
+    # multiplying a by a large factor before applying b stay exact down to
+    # the limit of two normal factors (n >= -2044).
+    if x < -1416.0:
+        x = -1416.0
     n, ni, r = _reduce64(x)
     p = _expm1_poly64(r)
-    # 2**n as two factors, so that both results near overflow and subnormal
-    # results (|n| up to 1077) are reachable.
     n1 = ni >> 1
     s1 = _bits_to_float((n1 + 1023) << 52)
     s2 = _bits_to_float((ni - n1 + 1023) << 52)
-    return fma(s1, p, s1) * s2
+    return fma(s1, p, s1), s2
+
+
+@njit(cache=True)
+def _exp64(x):
+    a, b = _exp64_split(x)
+    return a * b
 
 
 @njit(cache=True)
@@ -188,17 +199,23 @@ def _reduce32(x):
 
 
 @njit(cache=True)
-def _exp32(x):
+def _exp32_split(x):
     if x > _f32(89.0):  # overflows to inf below
         x = _f32(89.0)
-    if x < _f32(-104.0):  # underflows to 0 below
-        x = _f32(-104.0)
+    if x < _f32(-174.0):  # as in _exp64_split: n >= -252
+        x = _f32(-174.0)
     n, ni, r = _reduce32(x)
     p = _expm1_poly32(r)
     n1 = ni >> 1
     s1 = _bits_to_float(np.int32((n1 + 127) << 23))
     s2 = _bits_to_float(np.int32((ni - n1 + 127) << 23))
-    return fma(s1, p, s1) * s2
+    return fma(s1, p, s1), s2
+
+
+@njit(cache=True)
+def _exp32(x):
+    a, b = _exp32_split(x)
+    return a * b
 
 
 @njit(cache=True)
@@ -326,6 +343,11 @@ def exp(x):
     raise NotImplementedError("numba_act._math.exp is for jitted code")
 
 
+def exp_split(x):
+    """(a, b) with a * b = e**x, b a power of two (see _exp64_split)."""
+    raise NotImplementedError("numba_act._math.exp_split is for jitted code")
+
+
 def expm1(x):
     """e**x - 1; float32 and float64 (jitted code only)."""
     raise NotImplementedError("numba_act._math.expm1 is for jitted code")
@@ -337,6 +359,14 @@ def _exp_overload(x):
         return lambda x: _exp32(x)
     if x == types.float64:
         return lambda x: _exp64(x)
+
+
+@overload(exp_split, jit_options={"cache": True})
+def _exp_split_overload(x):
+    if x == types.float32:
+        return lambda x: _exp32_split(x)
+    if x == types.float64:
+        return lambda x: _exp64_split(x)
 
 
 @overload(expm1, jit_options={"cache": True})

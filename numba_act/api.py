@@ -52,13 +52,14 @@ class Elementwise:
     def __reduce__(self):
         return self.__name__  # pickles by reference: numba_act.<name>
 
-    def __call__(self, *args, out=None, where=True):
+    def __call__(self, *args, out=None, where=True, target=None):
         # Fast path for the common small call: float32/float64 arrays of one
         # dtype and shape (out= too, if given), no where=, below the
         # threading threshold.
         a0 = args[0] if args else None
         if (
             where is True
+            and target is None
             and len(args) == self.nin
             and type(a0) is np.ndarray
             and a0.dtype in _NATIVE
@@ -71,15 +72,23 @@ class Elementwise:
             if type(out) is np.ndarray and out.dtype == a0.dtype and out.shape == a0.shape and out.flags.writeable:
                 with np.errstate(**_QUIET):
                     return self.ufunc(*args, out=out)
-        return self._call(args, out, where)
+        return self._call(args, out, where, target)
 
-    def _call(self, args, out, where):
+    def _call(self, args, out, where, forced=None):
         name = self.__name__
         if len(args) != self.nin:
             raise TypeError(f"{name}() takes {self.nin} positional argument(s), got {len(args)}")
-        target = dispatch.target_of(args if out is None else args + (out,))
+        target = dispatch.target_of((*args, out), name, forced)
         if target == "cuda":
-            raise dispatch.no_cuda_yet(name)
+            if where is not True:
+                raise TypeError(f"{name}: where= is not supported for GPU arrays")
+            from .cuda import elementwise
+
+            return _on_device(
+                name, args, out, lambda a, o: elementwise.call(name, self.activation.name, self.kind, a, o)
+            )
+        if forced == "cpu":
+            args, out = _to_host(args, out)
         if target == "protocol":
             kw = {} if out is None else {"out": out}
             return self.ufunc(*args, where=where, **kw)
@@ -130,6 +139,33 @@ class Elementwise:
             return res if (given_out or res.ndim) else res[()]
 
 
+def _to_host(args, out):
+    """target='cpu': explicit copies of device arguments to the host."""
+    from .cuda import arrays
+
+    if out is not None and dispatch.is_device(out):
+        raise TypeError("out= is GPU memory but target='cpu'; pass a host array")
+    return [arrays.to_host(a) if dispatch.is_device(a) else a for a in args], out
+
+
+def _on_device(name, args, out, run):
+    """Run `run(device args, out)`; with target='cuda' and host arguments,
+    copy them to the device and the result back (explicitly requested)."""
+    from .cuda import arrays
+
+    host = [not dispatch.is_device(a) for a in args]
+    if not any(host):
+        return run(args, out)
+    if out is not None and dispatch.is_device(out):
+        raise TypeError(f"{name}: out= is GPU memory but the inputs are on the host")
+    res = run([arrays.to_device(name, a) if h else a for a, h in zip(args, host)], None)
+    res = res.copy_to_host()
+    if out is None:
+        return res
+    np.copyto(out, res, casting="same_kind")
+    return out
+
+
 def _elementwise_doc(act, kind, name):
     a = act.name
     if kind == "forward":
@@ -153,7 +189,7 @@ def _elementwise_doc(act, kind, name):
         )
         example = (
             ">>> x = np.linspace(-3.0, 3.0, 7); dy = np.full(7, 0.5)\n"
-            f">>> bool(np.array_equal(na.{name}(dy, x), dy * na.{a}_grad(x)))\n"
+            f">>> bool(np.allclose(na.{name}(dy, x), dy * na.{a}_grad(x), rtol=1e-14, atol=0))\n"
             "True\n"
         )
     return f"""{head}
@@ -176,17 +212,32 @@ Examples
 {example}"""
 
 
-def _row_input(name, x, axis, out=None):
+def _device_shape(a):
+    """Shape of a GPU array without touching its memory."""
+    if hasattr(a, "shape"):
+        return tuple(a.shape)
+    return tuple(a.__cuda_array_interface__["shape"])
+
+
+def _rows_on_device(name, args, axis, out, out_shape):
+    from .cuda import rowwise
+
+    return _on_device(name, args, out, lambda a, o: rowwise.call(name, a, axis, o, out_shape))
+
+
+def _row_input(name, x, axis, out=None, forced=None):
     """(array or protocol object, normalized axis, target) for a row function."""
-    target = dispatch.target_of((x,) if out is None else (x, out))
-    if target == "cuda":
-        raise dispatch.no_cuda_yet(name)
-    arr = x if target == "protocol" else dispatch.as_input(name, x)
-    if arr.ndim == 0:
+    target = dispatch.target_of((x, out), name, forced)
+    if forced == "cpu" and dispatch.is_device(x):
+        (x,), out = _to_host((x,), out)
+    on_device = dispatch.is_device(x)
+    arr = x if target == "protocol" or on_device else dispatch.as_input(name, x)
+    ndim = len(_device_shape(arr)) if on_device else arr.ndim
+    if ndim == 0:
         raise ValueError(f"{name}: input must have at least one dimension, got a 0-d array")
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"{name}: axis must be an integer, got {axis!r}")
-    axis = normalize_axis_index(int(axis), arr.ndim)
+    axis = normalize_axis_index(int(axis), ndim)
     return arr, axis, target
 
 
@@ -225,8 +276,8 @@ def _run_rows(name, arrays, axis, out, result_dtype, loop_dtype):
     return res
 
 
-def softmax(x, axis=-1, out=None):
-    """softmax(x, axis=-1, out=None)
+def softmax(x, axis=-1, out=None, *, target=None):
+    """softmax(x, axis=-1, out=None, *, target=None)
 
     Softmax along `axis`:
 
@@ -252,7 +303,9 @@ def softmax(x, axis=-1, out=None):
            [0. , 1. ]])
     """
     name = "softmax"
-    arr, axis, target = _row_input(name, x, axis, out)
+    arr, axis, target = _row_input(name, x, axis, out, target)
+    if target == "cuda":
+        return _rows_on_device(name, [arr], axis, out, _device_shape(arr))
     if target == "protocol":
         return cpu.row_gufunc(name)(x, axis=axis, **({} if out is None else {"out": out}))
     result_dtype, loop_dtype = dispatch.compute_dtype(name, [arr])
@@ -260,8 +313,8 @@ def softmax(x, axis=-1, out=None):
     return _run_rows(name, [arr], axis, out, result_dtype, loop_dtype)
 
 
-def softmax_backward(dy, p, axis=-1, out=None):
-    """softmax_backward(dy, p, axis=-1, out=None)
+def softmax_backward(dy, p, axis=-1, out=None, *, target=None):
+    """softmax_backward(dy, p, axis=-1, out=None, *, target=None)
 
     Vector-Jacobian product of softmax, from its output ``p = softmax(x)``:
 
@@ -278,9 +331,14 @@ def softmax_backward(dy, p, axis=-1, out=None):
     array([ 0.08192507, -0.02203304, -0.05989202])
     """
     name = "softmax_backward"
-    target = dispatch.target_of((dy, p) if out is None else (dy, p, out))
+    forced = target
+    target = dispatch.target_of((dy, p, out), name, forced)
     if target == "cuda":
-        raise dispatch.no_cuda_yet(name)
+        shape = _device_shape(p)
+        axis = normalize_axis_index(int(axis), len(shape))
+        return _rows_on_device(name, [dy, p], axis, out, shape)
+    if forced == "cpu":
+        (dy, p), out = _to_host((dy, p), out)
     if target == "protocol":
         axis = normalize_axis_index(int(axis), np.ndim(p))
         return cpu.row_gufunc(name)(dy, p, axis=axis, **({} if out is None else {"out": out}))
@@ -293,8 +351,8 @@ def softmax_backward(dy, p, axis=-1, out=None):
     return _run_rows(name, [dy_arr, p_arr], axis, out, result_dtype, loop_dtype)
 
 
-def softmax_jacobian(x, axis=-1, out=None):
-    """softmax_jacobian(x, axis=-1, out=None)
+def softmax_jacobian(x, axis=-1, out=None, *, target=None):
+    """softmax_jacobian(x, axis=-1, out=None, *, target=None)
 
     Jacobian of softmax along `axis`, shape ``(..., C, C)`` where ``...`` are
     the other axes of x in order and C is the length of `axis`:
@@ -312,7 +370,11 @@ def softmax_jacobian(x, axis=-1, out=None):
            [-0.25,  0.25]])
     """
     name = "softmax_jacobian"
-    arr, axis, target = _row_input(name, x, axis, out)
+    arr, axis, target = _row_input(name, x, axis, out, target)
+    if target == "cuda":
+        shape = _device_shape(arr)
+        moved = shape[:axis] + shape[axis + 1 :] + (shape[axis],)
+        return _rows_on_device(name, [arr], axis, out, moved + (shape[axis],))
     gufunc = cpu.row_gufunc(name)
     if target == "protocol":
         return gufunc(x, axes=[(axis,), (-2, -1)], **({} if out is None else {"out": out}))

@@ -33,23 +33,40 @@ _KIND_NAMES = {
 }
 
 
-def target_of(args):
-    for a in args:
-        if hasattr(a, "__cuda_array_interface__"):
-            return "cuda"
+def is_device(a):
+    """True for GPU memory: __cuda_array_interface__ or a Numba device array
+    (including the CUDA simulator's, which lacks the interface)."""
+    return hasattr(a, "__cuda_array_interface__") or type(a).__module__.startswith(("numba.cuda", "numba_cuda"))
+
+
+TARGETS = (None, "cpu", "cuda")
+
+
+def target_of(args, name="numba_act", forced=None):
+    """'cuda', 'protocol' or 'cpu' for a call with these arguments (None
+    entries, e.g. an absent out=, are ignored).
+
+    forced='cpu' or 'cuda' (the `target=` keyword) picks the target
+    explicitly; the caller then moves arguments across, which is never done
+    otherwise.  Mixing host and device arguments without it is a TypeError.
+    """
+    if forced not in TARGETS:
+        raise ValueError(f"{name}: target must be 'cpu', 'cuda' or None, got {forced!r}")
+    args = [a for a in args if a is not None]
+    on_device = [is_device(a) for a in args]
+    if forced is not None:
+        return forced
+    if any(on_device):
+        if not all(on_device):
+            raise TypeError(
+                f"{name}: arguments mix GPU and host memory; numba_act moves nothing between them "
+                "silently. Move them yourself, or pass target='cpu' or target='cuda' to ask for the copies."
+            )
+        return "cuda"
     for a in args:
         if not isinstance(a, (np.ndarray, np.generic)) and getattr(type(a), "__array_ufunc__", None) is not None:
             return "protocol"
     return "cpu"
-
-
-def no_cuda_yet(name):
-    return NotImplementedError(
-        f"{name}: the argument is GPU memory (it has __cuda_array_interface__), "
-        "and the CUDA target is not built yet; numba_act does not copy device "
-        "arrays to the host silently. Copy it to the host yourself "
-        "(e.g. .copy_to_host(), cupy.asnumpy(), tensor.cpu().numpy())."
-    )
 
 
 def as_input(name, a):

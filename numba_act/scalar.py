@@ -20,9 +20,10 @@ Accuracy comes from the formulation, not from wider arithmetic:
 
 import math
 
+import numpy as np
 from numba import njit
 
-from ._math import exp, expm1, fma, recip, recip12
+from ._math import exp, exp_split, expm1, fma, recip, recip12
 
 
 @njit(cache=True)
@@ -61,8 +62,29 @@ def _logistic_slope(a):
 
 
 @njit(cache=True)
+def _logistic_backward(dy, a, c):
+    """dy * c * e / (1 + e)**2 with e = exp(-a), a >= 0, c a power of two.
+    The power-of-two factor of e is applied last, so where the derivative
+    itself is subnormal but dy times it is not, the product keeps its
+    accuracy (dy * f'(x) with f'(x) rounded first would not)."""
+    one = type(a)(1.0)
+    ea, eb = exp_split(-a)
+    d, d_lo = _fast2sum(one, ea * eb)
+    y = _quotient(one, d, d_lo, recip12(d))
+    r = ((dy * ea) * (c * y * y)) * eb
+    # exp_split clamps its argument, so a = inf must give 0 explicitly (NaN
+    # dy still gives NaN).
+    return dy * type(a)(0.0) if a == type(a)(np.inf) else r
+
+
+@njit(cache=True)
 def sigmoid_grad(x):
     return _logistic_slope(abs(x))
+
+
+@njit(cache=True)
+def sigmoid_backward(dy, x):
+    return _logistic_backward(dy, abs(x), type(x)(1.0))
 
 
 @njit(cache=True)
@@ -88,6 +110,12 @@ def tanh_grad(x):
     # sech(x)**2 = 4 e / (1 + e)**2 with e = exp(-2|x|) = 4 sigmoid'(2|x|).
     a = abs(x)
     return type(x)(4.0) * _logistic_slope(a + a)
+
+
+@njit(cache=True)
+def tanh_backward(dy, x):
+    a = abs(x)
+    return _logistic_backward(dy, a + a, type(x)(4.0))
 
 
 @njit(cache=True)

@@ -483,8 +483,8 @@ class FakeCudaArray:
 @pytest.mark.parametrize("position", ["x", "dy", "out"])
 @pytest.mark.parametrize("name", ALL_NAMES)
 def test_cuda_arrays_refused_without_copy(name, position):
-    if position == "dy" and nin(name) == 1:
-        pytest.skip("one input")
+    if position in ("dy", "x") and nin(name) == 1:
+        pytest.skip("one input: no host argument to mix with (see test_cuda_arrays_never_copied_to_host)")
     f = getattr(na, name)
     dev = FakeCudaArray()
     host = np.ones(4, np.float32)
@@ -494,17 +494,23 @@ def test_cuda_arrays_refused_without_copy(name, position):
         args, kw = [dev, host], {}
     else:
         args, kw = [host] * (nin(name) - 1) + [dev], {}
-    if position == "out" and name in SOFTMAX_NAMES:
-        # softmax functions check their inputs; a device out= with host inputs
-        # must still never be written or read through the host path
-        try:
-            f(*args, **kw)
-        except (NotImplementedError, TypeError):
-            pass
-        assert dev.touched == []
-        return
-    with pytest.raises(NotImplementedError, match="CUDA"):
+    # Host and device arguments together: a TypeError naming the mix, and
+    # the device object is never read as host memory.
+    with pytest.raises(TypeError, match="mix GPU and host"):
         f(*args, **kw)
+    assert dev.touched == []
+
+
+@pytest.mark.parametrize("name", ALL_NAMES)
+def test_cuda_arrays_never_copied_to_host(name):
+    """All-device arguments go to the CUDA target; on a machine without a GPU
+    (and outside the simulator) that fails with an error, never with a
+    silent copy through host memory."""
+    f = getattr(na, name)
+    dev = FakeCudaArray()
+    with pytest.raises(Exception) as err:
+        f(*[dev] * nin(name))
+    assert not isinstance(err.value, AssertionError), err.value
     assert dev.touched == []
 
 

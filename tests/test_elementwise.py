@@ -99,21 +99,11 @@ def test_accuracy_float64(act, kind):
     _check_accuracy(y, exact, x, np.float64, kind, f"float64 {act.name} {kind}", keep)
 
 
-_GRAD_UNDERFLOW_BUG = (
-    "backward is computed as dy * f'(x) with f'(x) first rounded to the dtype: where f'(x) is "
-    "subnormal (float32 |x| > ~44 for tanh, x < ~-87 for sigmoid) the rounded derivative has few "
-    "significant bits, so a normal product dy * f'(x) is off by many ulp"
-)
-
-
 def _underflow_params():
     out = []
     for act in ACTIVATIONS:
         for dt in (np.float32, np.float64):
-            marks = []
-            if act.name in ("sigmoid", "tanh"):
-                marks = [pytest.mark.xfail(reason=_GRAD_UNDERFLOW_BUG, strict=True, raises=AssertionError)]
-            out.append(pytest.param(act, np.dtype(dt), marks=marks, id=f"{act.name}_backward-{np.dtype(dt).name}"))
+            out.append(pytest.param(act, np.dtype(dt), id=f"{act.name}_backward-{np.dtype(dt).name}"))
     return out
 
 

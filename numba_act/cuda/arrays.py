@@ -1,0 +1,99 @@
+"""GPU arrays in and out: zero-copy views, outputs of the caller's kind, streams.
+
+Inputs may be Numba device arrays or any object exposing
+`__cuda_array_interface__` (CuPy arrays, PyTorch CUDA tensors, ...).  They
+are viewed in place (`cuda.as_cuda_array`), never copied; results are
+allocated by the caller's library on the caller's device, so a CuPy array
+gives a CuPy array and a tensor a tensor.  Kernels run on the stream the
+producer declares in its interface (v3 `stream` key), so no host
+synchronization is added.
+"""
+
+import numpy as np
+from numba import cuda
+
+from .device import SIMULATED
+
+FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+def is_device(a):
+    return hasattr(a, "__cuda_array_interface__") or type(a).__module__.startswith(("numba.cuda", "numba_cuda"))
+
+
+def _is_numba(a):
+    return type(a).__module__.startswith(("numba.cuda", "numba_cuda"))
+
+
+def view(name, a):
+    """A Numba device-array view of GPU array `a` (no copy)."""
+    if _is_numba(a):
+        return a
+    if SIMULATED:  # pragma: no cover - the simulator has no as_cuda_array
+        raise TypeError(f"{name}: only Numba device arrays can be used under the CUDA simulator")
+    return cuda.as_cuda_array(a)
+
+
+def stream_of(a):
+    """The stream `a`'s producer declared, as a Numba stream (default: 0)."""
+    if _is_numba(a):
+        return getattr(a, "stream", 0) or 0
+    iface = getattr(a, "__cuda_array_interface__", {})
+    ptr = iface.get("stream")
+    if not ptr:
+        return 0
+    if ptr == 1:
+        return cuda.legacy_default_stream()
+    if ptr == 2:
+        return cuda.per_thread_default_stream()
+    return cuda.external_stream(ptr)
+
+
+def empty_like(a, shape, dtype, stream):
+    """An uninitialized GPU array of the same kind and device as `a`."""
+    mod = type(a).__module__.split(".")[0]
+    if mod == "cupy":
+        import cupy
+
+        with a.device:
+            return cupy.empty(shape, dtype)
+    if mod == "torch":
+        import torch
+
+        return torch.empty(shape, dtype=getattr(torch, np.dtype(dtype).name), device=a.device)
+    return cuda.device_array(shape, dtype, stream=stream)
+
+
+def check_dtype(name, d):
+    dt = np.dtype(d.dtype)
+    if dt not in FLOATS:
+        raise TypeError(f"{name}: GPU input of dtype {dt} is not supported; use float16, float32 or float64")
+    return dt
+
+
+def check_contiguous(name, d):
+    if d.size and not d.is_c_contiguous():
+        raise ValueError(
+            f"{name}: GPU arrays must be C-contiguous (got strides {d.strides}); "
+            "make a contiguous copy on the device first (e.g. .contiguous(), cupy.ascontiguousarray)"
+        )
+
+
+def to_device(name, a):
+    """Explicit copy of a host argument to the device (target='cuda')."""
+    from ..dispatch import as_input
+
+    arr = as_input(name, a)
+    if arr.dtype not in FLOATS:
+        arr = arr.astype(np.float64 if arr.dtype.kind in "iu" and arr.dtype.itemsize > 2 else np.float32)
+    return cuda.to_device(np.ascontiguousarray(arr))
+
+
+def to_host(a):
+    """Explicit copy of a GPU argument to the host (target='cpu')."""
+    mod = type(a).__module__.split(".")[0]
+    if mod == "cupy":
+        return a.get()
+    if mod == "torch":
+        return a.detach().cpu().numpy()
+    return view("to_host", a).copy_to_host()

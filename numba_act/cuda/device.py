@@ -1,0 +1,96 @@
+"""CUDA device functions built from the CPU kernels (one source of truth).
+
+A kernel in `scalar.py` or `rows.py` is a numba CPU dispatcher whose Python
+function calls the primitives of `_math` (`exp`, `expm1`, `fma`, `recip`,
+`recip12`) and other kernels by global name.  `device_function` makes a copy
+of that Python function whose globals map those names to CUDA versions:
+
+- exp, expm1: `math.exp`/`math.expm1`, which numba-cuda lowers to libdevice
+  in the argument's precision (vectorization is not a concern on a GPU);
+- fma: `cuda.fma` (plain a * b + c under the simulator, which lacks it);
+- recip, recip12: a division (cheap on a GPU, and exact to 0.5 ulp);
+- other numba_act kernels: their own device-function copies, recursively.
+
+The copy is compiled with `cuda.jit(device=True)`.  Under the simulator the
+same copy simply runs as Python on NumPy scalars.
+"""
+
+import functools
+import math
+import types
+
+from numba import config, cuda
+from numba.core.registry import CPUDispatcher
+
+# NUMBA_ENABLE_CUDASIM=1 (read by numba at import): kernels run as Python.
+SIMULATED = bool(config.ENABLE_CUDASIM)
+
+
+def _exp(x):
+    return math.exp(x)
+
+
+def _expm1(x):
+    return math.expm1(x)
+
+
+def _exp_split(x):
+    return math.exp(x), type(x)(1.0)
+
+
+def _recip(d):
+    return type(d)(1.0) / d
+
+
+if SIMULATED:
+
+    def _fma(a, b, c):
+        return a * b + c
+
+else:
+
+    def _fma(a, b, c):
+        return cuda.fma(a, b, c)
+
+
+_PRIMITIVES = {
+    "exp": _exp,
+    "exp_split": _exp_split,
+    "expm1": _expm1,
+    "fma": _fma,
+    "recip": _recip,
+    "recip12": _recip,
+}
+
+
+@functools.cache
+def _primitive(name):
+    return cuda.jit(device=True)(_PRIMITIVES[name])
+
+
+@functools.cache
+def device_function(kernel):
+    """The CUDA device function for a numba_act CPU kernel (a CPUDispatcher)."""
+    py = kernel.py_func
+    glb = dict(py.__globals__)
+    for name in py.__code__.co_names:
+        if name in _PRIMITIVES:
+            glb[name] = _primitive(name)
+        elif isinstance(glb.get(name), CPUDispatcher):
+            glb[name] = device_function(glb[name])
+    clone = types.FunctionType(py.__code__, glb, py.__name__, py.__defaults__, py.__closure__)
+    clone.__qualname__ = py.__qualname__
+    clone.__doc__ = py.__doc__
+    return cuda.jit(device=True)(clone)
+
+
+@functools.cache
+def derived_backward(grad):
+    """dy * grad(x) as a device function, for activations without a fused
+    backward kernel (mirrors cpu._elementwise_loop)."""
+    g = device_function(grad)
+
+    def backward(dy, x):
+        return dy * g(x)
+
+    return cuda.jit(device=True)(backward)
