@@ -70,8 +70,11 @@ def _logistic_backward(dy, a, c):
     one = type(a)(1.0)
     ea, eb = exp_split(-a)
     d, d_lo = _fast2sum(one, ea * eb)
-    y = _quotient(one, d, d_lo, recip12(d))
-    r = ((dy * ea) * (c * y * y)) * eb
+    y0 = recip12(d)
+    # ea / (1 + e) and 1 / (1 + e), each to about 0.5 ulp.
+    s = _quotient(ea, d, d_lo, y0)
+    y = _quotient(one, d, d_lo, y0)
+    r = ((dy * s) * (c * y)) * eb
     # exp_split clamps its argument, so a = inf must give 0 explicitly (NaN
     # dy still gives NaN).
     return dy * type(a)(0.0) if a == type(a)(np.inf) else r

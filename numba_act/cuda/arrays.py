@@ -31,13 +31,21 @@ def view(name, a):
         return a
     if SIMULATED:  # pragma: no cover - the simulator has no as_cuda_array
         raise TypeError(f"{name}: only Numba device arrays can be used under the CUDA simulator")
-    return cuda.as_cuda_array(a)
+    # sync=False: the kernels run on the producer's stream (stream_of), which
+    # orders them after the producer's work without a host synchronization.
+    return cuda.as_cuda_array(a, sync=False)
 
 
 def stream_of(a):
     """The stream `a`'s producer declared, as a Numba stream (default: 0)."""
     if _is_numba(a):
         return getattr(a, "stream", 0) or 0
+    if type(a).__module__.split(".")[0] == "torch":
+        # PyTorch's interface declares no stream; its work is ordered on the
+        # current stream of the tensor's device.
+        import torch
+
+        return cuda.external_stream(torch.cuda.current_stream(a.device).cuda_stream)
     iface = getattr(a, "__cuda_array_interface__", {})
     ptr = iface.get("stream")
     if not ptr:

@@ -7,7 +7,8 @@ reads are coalesced; other axes use the same kernels with strided reads.
 
 Softmax, per row (blocks stride over rows, so the grid may be capped):
 1. each thread reads its elements once from global memory, keeps them in
-   dynamic shared memory when the row fits (n * itemsize <= 48 KiB), and
+   dynamic shared memory when the row fits (44 KiB, with the 4 KiB static
+   reduction array: 11264 float32 or 5632 float64 elements), and
    forms a partial maximum; a tree reduction in shared memory gives the
    row maximum (NaN wins, as on the CPU);
 2. exp(x - max), with the rounding error of x - max folded in (the CPU's
@@ -16,7 +17,7 @@ Softmax, per row (blocks stride over rows, so the grid may be capped):
 3. each element is written once: e * (1 / sum).
 Rows that do not fit in shared memory re-read global memory in passes 2
 and 3 (three reads, one write).  float16 computes in float32.  Threads per
-block grow with the row: 32 up to 1024, about 4 elements per thread.
+block grow with the row: 32 up to 512, about 4 elements per thread.
 """
 
 import functools
@@ -29,8 +30,13 @@ from .. import rows
 from . import arrays
 from .device import SIMULATED, device_function
 
-MAX_THREADS = 1024
-SMEM_BYTES = 48 * 1024
+# 512 threads per block at most: the float64 softmax and the Jacobian use
+# 72-94 registers per thread (ptxas, sm_90), and 1024-thread blocks of such
+# kernels do not launch (65536 registers per block).  The static float64
+# reduction array takes 4 KiB of the 48 KiB a block gets by default; the
+# rest is for the row.
+MAX_THREADS = 512
+SMEM_BYTES = 48 * 1024 - 8 * MAX_THREADS
 MAX_BLOCKS = 2 if SIMULATED else 65535
 
 
