@@ -97,7 +97,8 @@ def _sum64(a):
     c = 0.0
     for start in range(0, a.shape[0], _BLOCK):
         s, c = _neumaier_add(s, c, _sum64_block(a[start : start + _BLOCK]))
-    return s + c
+    # An infinite term makes the compensation inf - inf = NaN: keep the sum.
+    return s + c if c == c else s
 
 
 @njit(cache=True)
@@ -106,7 +107,7 @@ def _dot64(a, b):
     c = 0.0
     for start in range(0, a.shape[0], _BLOCK):
         s, c = _neumaier_add(s, c, _dot64_block(a[start : start + _BLOCK], b[start : start + _BLOCK]))
-    return s + c
+    return s + c if c == c else s
 
 
 @njit(cache=True)
