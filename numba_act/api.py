@@ -233,12 +233,15 @@ def _row_input(name, x, axis, out=None, forced=None):
     on_device = dispatch.is_device(x)
     arr = x if target == "protocol" or on_device else dispatch.as_input(name, x)
     ndim = len(_device_shape(arr)) if on_device else arr.ndim
+    return arr, _check_axis(name, axis, ndim), target
+
+
+def _check_axis(name, axis, ndim):
     if ndim == 0:
         raise ValueError(f"{name}: input must have at least one dimension, got a 0-d array")
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"{name}: axis must be an integer, got {axis!r}")
-    axis = normalize_axis_index(int(axis), ndim)
-    return arr, axis, target
+    return normalize_axis_index(int(axis), ndim)
 
 
 def _run_rows(name, arrays, axis, out, result_dtype, loop_dtype):
@@ -334,8 +337,9 @@ def softmax_backward(dy, p, axis=-1, out=None, *, target=None):
     forced = target
     target = dispatch.target_of((dy, p, out), name, forced)
     if target == "cuda":
+        dy, p = (a if dispatch.is_device(a) else dispatch.as_input(name, a) for a in (dy, p))
         shape = _device_shape(p)
-        axis = normalize_axis_index(int(axis), len(shape))
+        axis = _check_axis(name, axis, len(shape))
         return _rows_on_device(name, [dy, p], axis, out, shape)
     if forced == "cpu":
         (dy, p), out = _to_host((dy, p), out)

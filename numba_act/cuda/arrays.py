@@ -89,12 +89,14 @@ def check_contiguous(name, d):
 
 def to_device(name, a):
     """Explicit copy of a host argument to the device (target='cuda')."""
-    from ..dispatch import as_input
+    from ..dispatch import as_input, compute_dtype
 
     arr = as_input(name, a)
-    if arr.dtype not in FLOATS:
-        arr = arr.astype(np.float64 if arr.dtype.kind in "iu" and arr.dtype.itemsize > 2 else np.float32)
-    return cuda.to_device(np.ascontiguousarray(arr))
+    result_dtype, _ = compute_dtype(name, [arr])  # np.exp's promotion, as on the CPU
+    arr = arr.astype(result_dtype, copy=False)
+    if not arr.flags.c_contiguous:  # (np.ascontiguousarray would make 0-d arrays 1-d)
+        arr = arr.copy(order="C")
+    return cuda.to_device(arr)
 
 
 def to_host(a):

@@ -207,15 +207,6 @@ def test_axis_out_of_range(name):
 
 
 # ------------------------------------------------------- known bugs
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "target='cuda' changes the shape of 0-d host inputs: numba_act/cuda/arrays.py to_device uses "
-        "np.ascontiguousarray, which returns at least 1-D arrays, so na.sigmoid(np.array(1.0), target='cuda') "
-        "and na.sigmoid(1.0, target='cuda') have shape (1,) instead of () (the CPU and 0-d device arrays give ())"
-    ),
-)
 @pytest.mark.parametrize("name", ["sigmoid", "relu_grad", "tanh_backward"])
 def test_target_cuda_zero_d_host_input(name):
     f = getattr(na, name)
@@ -224,16 +215,6 @@ def test_target_cuda_zero_d_host_input(name):
         assert np.shape(r) == np.shape(f(*[x] * nin(name)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "target='cuda' with bool/int8/uint8 host inputs computes and returns float32, while the CPU (and "
-        "np.exp's promotion, as documented) gives float16: numba_act/cuda/arrays.py to_device casts "
-        "non-float inputs to float32 unless they are integers wider than 2 bytes; e.g. "
-        "na.sigmoid(np.array([1, 0], np.int8), target='cuda').dtype is float32, CPU float16"
-    ),
-)
 @pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint8], ids=["bool", "int8", "uint8"])
 @pytest.mark.parametrize("name", ["sigmoid", "softmax"])
 def test_target_cuda_small_integer_inputs(name, dtype):
@@ -253,16 +234,6 @@ def test_target_cuda_integer_inputs(name, dtype):
     np.testing.assert_allclose(r, want, rtol=4 * float(np.finfo(want.dtype).eps))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason=(
-        "softmax_backward(dy, p, target='cuda') with Python sequences raises AttributeError "
-        "(''list' object has no attribute '__cuda_array_interface__''): numba_act/api.py takes "
-        "_device_shape(p) before converting host arguments; softmax, softmax_jacobian and the elementwise "
-        "functions accept sequences with target='cuda'"
-    ),
-)
 def test_target_cuda_softmax_backward_sequences():
     r = na.softmax_backward([1.0, 0.0, 0.0], [0.2, 0.3, 0.5], target="cuda")
     assert same_bits(r, na.softmax_backward(np.array([1.0, 0.0, 0.0]), np.array([0.2, 0.3, 0.5])))
@@ -278,15 +249,6 @@ def test_target_cuda_sequences():
     assert same_bits(r, np.array([1.0, 0.0]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason=(
-        "softmax_backward on device arrays does not validate axis: axis=0.5 is truncated to 0 and "
-        "axis=True taken as 1 (numba_act/api.py calls int(axis) on the GPU path), where the CPU path and "
-        "softmax/softmax_jacobian on the GPU raise TypeError('axis must be an integer')"
-    ),
-)
 @pytest.mark.parametrize("axis", [0.5, True], ids=["float", "bool"])
 def test_softmax_backward_axis_type_on_device(axis):
     def type_error(fn):
