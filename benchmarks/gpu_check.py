@@ -30,6 +30,10 @@ import sys
 # Decided before numba is imported anywhere: numba reads the variable once, at import.
 if "--simulate" in sys.argv:
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+    # The simulator runs each CUDA thread as a Python thread and meets at
+    # every syncthreads(); a short GIL switch interval makes the barrier-heavy
+    # row kernels several times faster (as in tests/cuda/conftest.py).
+    sys.setswitchinterval(1e-4)
 elif "--ptx" in sys.argv:
     os.environ.pop("NUMBA_ENABLE_CUDASIM", None)  # PTX needs the real numba.cuda compiler
 
