@@ -87,6 +87,39 @@ def check_contiguous(name, d):
         )
 
 
+def inputs(fname, args):
+    """(views, dtype, shape, stream) of the GPU arguments of one call, which
+    must share one float dtype and one shape, and be C-contiguous."""
+    views = [view(fname, a) for a in args]
+    dtypes = {check_dtype(fname, v) for v in views}
+    if len(dtypes) != 1:
+        raise TypeError(f"{fname}: GPU inputs must share one dtype, got {sorted(map(str, dtypes))}")
+    (dtype,) = dtypes
+    shape = tuple(views[0].shape)
+    for v in views:
+        if tuple(v.shape) != shape:
+            raise ValueError(
+                f"{fname}: GPU inputs must have the same shape (no broadcasting), got {v.shape} and {shape}"
+            )
+        check_contiguous(fname, v)
+    return views, dtype, shape, stream_of(args[0])
+
+
+def output(fname, out, like, shape, dtype, stream):
+    """(result, view): out= checked against the call, or a new array of
+    `like`'s kind."""
+    result = out if out is not None else empty_like(like, shape, dtype, stream)
+    rv = view(fname, result)
+    if tuple(rv.shape) != tuple(shape):
+        raise ValueError(f"{fname}: out= has shape {rv.shape}, but the result has shape {tuple(shape)}")
+    if np.dtype(rv.dtype) not in FLOATS:
+        raise TypeError(f"{fname}: out= must have a float16/32/64 dtype, got {rv.dtype}")
+    if np.dtype(rv.dtype) != dtype:
+        raise TypeError(f"{fname}: out= has dtype {rv.dtype}, the inputs {dtype}; GPU calls do not cast")
+    check_contiguous(fname, rv)
+    return result, rv
+
+
 def to_device(name, a):
     """Explicit copy of a host argument to the device (target='cuda')."""
     from ..dispatch import as_input, compute_dtype

@@ -74,32 +74,8 @@ def launch_shape(n):
 
 def call(fname, name, kind, args, out):
     """Run elementwise function `fname` (activation `name`, kind) on GPU arrays."""
-    views = [arrays.view(fname, a) for a in args]
-    dtypes = {arrays.check_dtype(fname, v) for v in views}
-    if len(dtypes) != 1:
-        raise TypeError(f"{fname}: GPU inputs must share one dtype, got {sorted(map(str, dtypes))}")
-    (dtype,) = dtypes
-    shape = views[0].shape
-    for v in views[1:]:
-        if v.shape != shape:
-            raise ValueError(
-                f"{fname}: GPU inputs must have the same shape (no broadcasting), got {v.shape} and {shape}"
-            )
-    for v in views:
-        arrays.check_contiguous(fname, v)
-    stream = arrays.stream_of(args[0])
-    if out is None:
-        result = arrays.empty_like(args[0], shape, dtype, stream)
-    else:
-        result = out
-    rv = arrays.view(fname, result)
-    if rv.shape != shape:
-        raise ValueError(f"{fname}: out= has shape {rv.shape}, but the result has shape {shape}")
-    if np.dtype(rv.dtype) not in arrays.FLOATS:
-        raise TypeError(f"{fname}: out= must have a float16/32/64 dtype, got {rv.dtype}")
-    if np.dtype(rv.dtype) != dtype:
-        raise TypeError(f"{fname}: out= has dtype {rv.dtype}, the inputs {dtype}; GPU calls do not cast")
-    arrays.check_contiguous(fname, rv)
+    views, dtype, shape, stream = arrays.inputs(fname, args)
+    result, rv = arrays.output(fname, out, args[0], shape, dtype, stream)
     n = rv.size
     if n:
         flat = [v.reshape(n) for v in views]

@@ -181,24 +181,8 @@ def _layout(shape, axis):
 
 def call(fname, arrays_in, axis, out, out_shape):
     """Run softmax / softmax_backward / softmax_jacobian on GPU arrays."""
-    views = [arrays.view(fname, a) for a in arrays_in]
-    dtypes = {arrays.check_dtype(fname, v) for v in views}
-    if len(dtypes) != 1:
-        raise TypeError(f"{fname}: GPU inputs must share one dtype, got {sorted(map(str, dtypes))}")
-    (dtype,) = dtypes
-    shape = views[0].shape
-    for v in views:
-        if v.shape != shape:
-            raise ValueError(f"{fname}: GPU inputs must have the same shape, got {v.shape} and {shape}")
-        arrays.check_contiguous(fname, v)
-    stream = arrays.stream_of(arrays_in[0])
-    result = out if out is not None else arrays.empty_like(arrays_in[0], out_shape, dtype, stream)
-    rv = arrays.view(fname, result)
-    if tuple(rv.shape) != tuple(out_shape):
-        raise ValueError(f"{fname}: out= has shape {rv.shape}, but the result has shape {tuple(out_shape)}")
-    if np.dtype(rv.dtype) != dtype:
-        raise TypeError(f"{fname}: out= has dtype {rv.dtype}, the inputs {dtype}; GPU calls do not cast")
-    arrays.check_contiguous(fname, rv)
+    views, dtype, shape, stream = arrays.inputs(fname, arrays_in)
+    result, rv = arrays.output(fname, out, arrays_in[0], out_shape, dtype, stream)
     n, inner, nrows = _layout(shape, axis)
     if nrows == 0 or n == 0:
         return result
