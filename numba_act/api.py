@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from . import _threads, cpu, dispatch
+from . import _threads, cpu, dispatch, protocol
 from .registry import ACTIVATIONS
 
 # The compiled loops compare NaN with ordered (signalling) instructions and
@@ -90,8 +90,7 @@ class Elementwise:
         if forced == "cpu":
             args, out = _to_host(args, out)
         if target == "protocol":
-            kw = {} if out is None else {"out": out}
-            return self.ufunc(*args, where=where, **kw)
+            return protocol.elementwise(self, args, out, where)
 
         arrays = [dispatch.as_input(name, a) for a in args]
         promote = [w if w is not None else a for w, a in zip(map(_weak, args), arrays)]
@@ -310,7 +309,7 @@ def softmax(x, axis=-1, out=None, *, target=None):
     if target == "cuda":
         return _rows_on_device(name, [arr], axis, out, _device_shape(arr))
     if target == "protocol":
-        return cpu.row_gufunc(name)(x, axis=axis, **({} if out is None else {"out": out}))
+        return protocol.rows(name, [x], axis, out)
     result_dtype, loop_dtype = dispatch.compute_dtype(name, [arr])
     out = dispatch.check_out(name, out, arr.shape)
     return _run_rows(name, [arr], axis, out, result_dtype, loop_dtype)
@@ -345,7 +344,7 @@ def softmax_backward(dy, p, axis=-1, out=None, *, target=None):
         (dy, p), out = _to_host((dy, p), out)
     if target == "protocol":
         axis = normalize_axis_index(int(axis), np.ndim(p))
-        return cpu.row_gufunc(name)(dy, p, axis=axis, **({} if out is None else {"out": out}))
+        return protocol.rows(name, [dy, p], axis, out)
     dy_arr = dispatch.as_input(name, dy)
     p_arr, axis, target = _row_input(name, p, axis)
     if dy_arr.shape != p_arr.shape:
@@ -379,9 +378,9 @@ def softmax_jacobian(x, axis=-1, out=None, *, target=None):
         shape = _device_shape(arr)
         moved = shape[:axis] + shape[axis + 1 :] + (shape[axis],)
         return _rows_on_device(name, [arr], axis, out, moved + (shape[axis],))
-    gufunc = cpu.row_gufunc(name)
     if target == "protocol":
-        return gufunc(x, axes=[(axis,), (-2, -1)], **({} if out is None else {"out": out}))
+        return protocol.rows(name, [x], out=out, axes=[(axis,), (-2, -1)])
+    gufunc = cpu.row_gufunc(name)
     moved = np.moveaxis(arr, axis, -1)
     result_dtype, loop_dtype = dispatch.compute_dtype(name, [arr])
     out_shape = moved.shape + moved.shape[-1:]
