@@ -6,9 +6,9 @@ np.float64(0.5)
 """
 
 from .api import ELEMENTWISE as _ELEMENTWISE
-from .api import softmax as softmax
-from .api import softmax_backward as softmax_backward
-from .api import softmax_jacobian as softmax_jacobian
+from .softmax import softmax as softmax
+from .softmax import softmax_backward as softmax_backward
+from .softmax import softmax_jacobian as softmax_jacobian
 
 # The elementwise functions (sigmoid, sigmoid_grad, sigmoid_backward, ...)
 # are generated from the registry.
