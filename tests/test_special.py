@@ -1,0 +1,127 @@
+"""numba_act._special against mpmath (40 digits): ulp targets per function.
+
+Errors are in ulp of the binade of the exact value; where the exact value is
+subnormal, in units of the smallest subnormal.
+"""
+
+import mpmath as mp
+import numpy as np
+import pytest
+from numba import njit, vectorize
+
+from numba_act import _special as sp
+
+FLOATS = (np.float32, np.float64)
+MP_DPS = 40
+N = 1500  # random points per range
+
+
+SIGS = ["float32(float32)", "float64(float64)"]
+
+
+@vectorize(SIGS, cache=True)
+def _log1p(u):
+    return sp.log1p(u)
+
+
+@vectorize(SIGS, cache=True)
+def _gauss(x):
+    m, s = sp.exp_neg_sq_split(x)
+    return m * s
+
+
+@vectorize(SIGS, cache=True)
+def _half_gauss(x):
+    m, s = sp.exp_neg_half_sq_split(x)
+    return m * s
+
+
+def _ulp_errors(got, exact, dtype):
+    """|got - exact| in ulp of exact's binade (subnormal: smallest subnormal)."""
+    fi = np.finfo(dtype)
+    out = np.empty(len(got))
+    for i, (g, e) in enumerate(zip(got, exact, strict=True)):
+        if mp.isnan(e):
+            out[i] = 0.0 if np.isnan(g) else np.inf
+            continue
+        if np.isnan(g):
+            out[i] = np.inf
+            continue
+        if mp.isinf(e) or np.isinf(g):
+            out[i] = 0.0 if g == e else np.inf
+            continue
+        a = abs(e)
+        if a < fi.tiny:
+            u = mp.mpf(float(fi.smallest_subnormal))
+        else:
+            u = mp.mpf(2) ** (mp.floor(mp.log(a, 2)) - fi.nmant)
+        out[i] = float(abs(mp.mpf(float(g)) - e) / u)
+    return out
+
+
+def _check(f, ref, xs, dtype, target):
+    xs = np.asarray(xs, dtype=dtype)
+    with mp.workdps(MP_DPS):
+        exact = [ref(mp.mpf(float(x))) if not np.isnan(x) else mp.nan for x in xs]
+        with np.errstate(invalid="ignore"):
+            got = f(xs)
+        assert got.dtype == dtype
+        err = _ulp_errors(got, exact, dtype)
+    i = int(np.argmax(err))
+    assert err[i] <= target, f"{err[i]:.3f} ulp at x = {xs[i]!r}: got {got[i]!r}, exact {mp.nstr(exact[i], 20)}"
+    return err[i], xs[i]
+
+
+def _rng(dtype, name):
+    return np.random.default_rng(abs(hash((np.dtype(dtype).name, name))) % 2**32)
+
+
+SPECIAL = [0.0, -0.0, 1e-30, 1e-40, 5e-324, 1e-300, 1.0, 1e30, np.inf, -np.inf, np.nan]
+
+
+# ---------------------------------------------------------------- log1p
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_log1p(dtype):
+    rng = _rng(dtype, "log1p")
+    fi = np.finfo(dtype)
+    xs = np.concatenate(
+        [
+            rng.random(N),
+            rng.random(N // 3) * 1e-3,
+            np.exp(rng.uniform(np.log(float(fi.smallest_subnormal)), 0.0, N // 3)),
+            [0.0, -0.0, 1.0, 0.41421356237309503, 0.414213562373095, 0.4142135623731, np.sqrt(2) - 1],
+            [fi.smallest_subnormal, fi.tiny, fi.eps, 1 - fi.epsneg],
+        ]
+    ).astype(dtype)
+    _check(_log1p, mp.log1p, xs, dtype, 1.0)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(_log1p(np.array([np.nan], dtype))[0])
+
+
+# ---------------------------------------------------------------- exp(-x**2)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("half", [False, True], ids=["sq", "half_sq"])
+def test_exp_neg_sq(dtype, half):
+    rng = _rng(dtype, f"gauss{half}")
+    c = 2.0 if half else 1.0
+    # Up to where the result underflows to 0 (float32: 1e-45, float64: 5e-324).
+    top = np.sqrt(c * (104.0 if dtype == np.float32 else 745.2))
+    xs = np.concatenate(
+        [
+            rng.uniform(-top, top, N),
+            rng.uniform(-3, 3, N // 3),
+            np.exp(rng.uniform(-100, 0, N // 3)),
+            [top + 1, -top - 1, 1e30, 1e-30, 0.0, -0.0, 5e-324, 1e-40],
+        ]
+    ).astype(dtype)
+    f = _half_gauss if half else _gauss
+    _check(f, lambda x: mp.exp(-x * x / c), xs, dtype, 1.0)
+    for x, want in ((np.inf, 0.0), (-np.inf, 0.0), (0.0, 1.0), (np.nan, np.nan)):
+        with np.errstate(invalid="ignore"):
+            got = f(np.array([x], dtype))[0]
+        assert got.dtype == dtype and (got == want or (np.isnan(want) and np.isnan(got)))
+    # s is a power of two, m within the normal range.
+    split = njit(lambda x: sp.exp_neg_half_sq_split(x) if half else sp.exp_neg_sq_split(x))
+    for x in xs[:50]:
+        m, s = split(x)
+        assert np.frexp(s)[0] == 0.5 and m >= np.finfo(np.float64).tiny
