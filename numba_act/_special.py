@@ -154,12 +154,14 @@ Measured max error: see tests/test_special.py and the module notes."""
 
 
 # ---------------------------------------------------------------- exp(-x**2)
-# exp(r + lo) = 1 + r + (r**2 q(r) + lo), with 1 + r split exactly (Fast2Sum,
-# |r| < 1): the sum is rounded once at the end instead of rounding expm1(r)
-# and then 1 + expm1(r).  q is _math's expm1 polynomial.
+# exp(r0 + lo) = 1 + r0 + (lo + r**2 q(r)) with r = fl(r0 + lo), |lo| << |r0|,
+# and 1 + r0 split exactly (Fast2Sum, |r0| < 1): the sum is rounded about
+# once at the end instead of rounding expm1(r) and then 1 + expm1(r).  q is
+# _math's expm1 polynomial.
 @njit(cache=True)
-def _exp_poly64(r, lo):
+def _exp_poly64(r0, lo):
     D2, D3, D4, D5, D6, D7, D8, D9, D10, D11 = _D
+    r = r0 + lo
     q = fma(D11, r, D10)
     q = fma(q, r, D9)
     q = fma(q, r, D8)
@@ -169,19 +171,20 @@ def _exp_poly64(r, lo):
     q = fma(q, r, D4)
     q = fma(q, r, D3)
     q = fma(q, r, D2)
-    h = 1.0 + r
-    return h + (((1.0 - h) + r) + fma(r * r, q, lo))
+    h = 1.0 + r0
+    return h + (((1.0 - h) + r0) + fma(r * r, q, lo))
 
 
 @njit(cache=True)
-def _exp_poly32(r, lo):
+def _exp_poly32(r0, lo):
     one = _f32(1.0)
+    r = r0 + lo
     q = fma(_C6, r, _C5)
     q = fma(q, r, _C4)
     q = fma(q, r, _C3)
     q = fma(q, r, _C2)
-    h = one + r
-    return h + (((one - h) + r) + fma(r * r, q, lo))
+    h = one + r0
+    return h + (((one - h) + r0) + fma(r * r, q, lo))
 
 
 @njit(cache=True)
