@@ -6,6 +6,9 @@ np.float64(0.5)
 """
 
 from .api import ELEMENTWISE as _ELEMENTWISE
+from .softmax import log_softmax as log_softmax
+from .softmax import log_softmax_backward as log_softmax_backward
+from .softmax import logsumexp as logsumexp
 from .softmax import softmax as softmax
 from .softmax import softmax_backward as softmax_backward
 from .softmax import softmax_jacobian as softmax_jacobian
@@ -15,4 +18,12 @@ from .softmax import softmax_jacobian as softmax_jacobian
 globals().update(_ELEMENTWISE)
 
 __version__ = "0.1.0"
-__all__ = [*sorted(_ELEMENTWISE), "softmax", "softmax_backward", "softmax_jacobian"]
+__all__ = [
+    *sorted(_ELEMENTWISE),
+    "softmax",
+    "softmax_backward",
+    "softmax_jacobian",
+    "log_softmax",
+    "log_softmax_backward",
+    "logsumexp",
+]

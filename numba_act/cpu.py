@@ -91,6 +91,10 @@ _ROW_KERNELS = {
     "softmax": (rows.softmax_row, 1, "(n)->(n)"),
     "softmax_backward": (rows.softmax_backward_row, 2, "(n),(n)->(n)"),
     "softmax_jacobian": (rows.softmax_jacobian_row, 1, "(n)->(n,n)"),
+    "log_softmax": (rows.log_softmax_row, 1, "(n)->(n)"),
+    "log_softmax_backward": (rows.log_softmax_backward_row, 2, "(n),(n)->(n)"),
+    # a reduction: one value per row (the kernel writes out[0])
+    "logsumexp": (rows.logsumexp_row, 1, "(n)->()"),
 }
 
 
@@ -100,8 +104,20 @@ def row_driver(name):
     arrays (inputs..., out); releases the GIL so threads can share rows.
     Cheaper per row than the gufunc machinery, which serves the general
     layouts."""
-    kern, nin, _ = _ROW_KERNELS[name]
-    if nin == 1:
+    kern, nin, layout = _ROW_KERNELS[name]
+    if layout.endswith("->()"):
+        # a reduction: out is 1-D, one value per row; the kernel's variant
+        # in rows.SCRATCH_KERNELS gets one scratch row for all rows
+
+        scratch = rows.scratch_row
+        kern_s = rows.SCRATCH_KERNELS[name]
+
+        def drive(x, out):
+            buf = scratch(x)
+            for r in range(x.shape[0]):
+                kern_s(x[r], out[r : r + 1], buf)
+
+    elif nin == 1:
 
         def drive(x, out):
             for r in range(x.shape[0]):
@@ -138,7 +154,9 @@ class _CompileWide:
 @functools.cache
 def row_gufunc(name):
     kern, nin, layout = _ROW_KERNELS[name]
-    out_ndim = layout.split("->")[1].count(",") + 1
+    core = layout.split("->")[1]
+    # a scalar core output "()" is a one-element 1-D array for guvectorize
+    out_ndim = max(1, core.count("n"))
     sigs = [numba.void(*([t[:]] * nin), t[(slice(None),) * out_ndim]) for t in (_F32, _F64)]
     with _wide_vectors():
         return numba.guvectorize(sigs, layout, nopython=True, cache=True)(kern.py_func).ufunc

@@ -18,7 +18,22 @@ rows per thread.
 Special rows follow `scipy.special.softmax`: a row containing NaN or +inf is
 all NaN, a row that is all -inf is all NaN, -inf entries of an otherwise
 finite row are 0, and an empty row gives an empty result.
+
+log_softmax and logsumexp share the maximum and the exponentials, and need
+log(S) for S = sum_j exp(x_j - m) >= 1.  S is summed as 1 + T, T = the sum
+of the terms below the maximum plus (number of maximal entries - 1), and
+log(S) = log1p(T): a row dominated by its maximum (T tiny) keeps log(S)
+accurate to a few ulp of itself, where log(fl(S)) would lose it all.  Then
+log_softmax_i = (x_i - m) - log(S) adds two quantities of the same sign
+(x_i - m <= 0 <= log S), so it does not cancel: with x_i - m carried exactly
+(TwoSum; float32 rows are shifted in float64) the result is within a few
+ulp of |log_softmax_i| itself.  logsumexp = m + log(S) can cancel (m < 0
+and log S close to -m): its error is a few ulp of max(|m|, log S), the
+condition of the sum.  Special rows: see `log_softmax_row` and
+`logsumexp_row`.
 """
+
+import math
 
 import numpy as np
 from numba import njit
@@ -151,3 +166,114 @@ def softmax_jacobian_row(x, out):
             out[i, j] = -si * (e[j] * inv)
         out[i, i] = si * ((prefix[i] + suffix) * inv)
         suffix += e[i]
+
+
+# ------------------------------------------------------- log_softmax family
+@njit(cache=True)
+def _count_max(x, m):
+    # Number of entries equal to the maximum (each has exp(x - m) = 1
+    # exactly).  A loop of its own: counting inside the exponential loop
+    # below halves its speed (measured, float32).
+    c = 0
+    for i in range(x.shape[0]):
+        c += x[i] == m
+    return c
+
+
+@njit(cache=True)
+def _exp_store_others(x, m, out):
+    # exp(x - m), with 0 in place of the entries equal to m.
+    for i in range(x.shape[0]):
+        e = _exp_shifted(x[i], m)
+        out[i] = e if x[i] != m else type(e)(0.0)
+
+
+@njit(cache=True)
+def _sum_exp_others(x, m, buf):
+    """T = S - 1 for S = sum_j exp(x_j - m), without cancellation: the sum
+    (float64, blocked, compensated) of the terms of the entries below m plus
+    (number of entries equal to m) - 1.  buf: scratch of at least len(x)
+    elements of x's dtype (the output row, for log_softmax)."""
+    n = x.shape[0]
+    e = buf[:n]
+    _exp_store_others(x, m, e)
+    return _sum64(e) + np.float64(_count_max(x, m) - 1)
+
+
+@njit(cache=True)
+def _log_shifted(v, m, log_s):
+    """(v - m) - log_s in float64, v - m carried with its rounding error
+    (float32 data: v - m is exact in float64 but for extreme exponent gaps)."""
+    d = v - m
+    bb = d - v
+    d_lo = (v - (d - bb)) + (-m - bb)
+    if d_lo != d_lo:  # d = -inf: v = -inf, or v - m overflowed
+        d_lo = 0.0
+    return (d - log_s) + d_lo
+
+
+@njit(cache=True)
+def log_softmax_row(x, out):
+    n = x.shape[0]
+    if n == 0:
+        return
+    m = _row_max(x)
+    # NaN, +inf or an all -inf row: all NaN (a NaN with its sign bit set is
+    # below every key and poisons the sum instead).
+    if not (abs(m) < np.inf):
+        for i in range(n):
+            out[i] = np.nan
+        return
+    log_s = math.log1p(_sum_exp_others(x, m, out))
+    m64 = np.float64(m)
+    for i in range(n):
+        out[i] = _log_shifted(np.float64(x[i]), m64, log_s)
+
+
+@njit(cache=True)
+def log_softmax_backward_row(dy, y, out):
+    # Vector-Jacobian product from the output y = log_softmax(x):
+    # dx = dy - exp(y) * sum(dy) (PyTorch's _log_softmax_backward_data).
+    s = _sum64(dy)
+    for i in range(y.shape[0]):
+        out[i] = np.float64(dy[i]) - np.float64(exp(y[i])) * s
+
+
+@njit(cache=True)
+def scratch_row(x):
+    """A scratch row for the reductions' row driver (x: 2-D rows)."""
+    return np.empty(x.shape[1], x.dtype)
+
+
+@njit(cache=True)
+def logsumexp_row(x, out):
+    # gufunc layout (n)->(): out is a one-element array.
+    logsumexp_row_scratch(x, out, np.empty(x.shape[0], x.dtype))
+
+
+@njit(cache=True)
+def logsumexp_row_scratch(x, out, buf):
+    # buf: scratch of x's dtype and at least len(x) elements (the row driver
+    # passes one for all rows).
+    n = x.shape[0]
+    if n == 0:
+        out[0] = -np.inf
+        return
+    m = _row_max(x)
+    if m == np.inf:
+        # +inf present: +inf, unless a NaN is (a negative NaN orders below
+        # every key, so it can hide behind an infinite maximum).
+        r = np.inf
+        for i in range(n):
+            if x[i] != x[i]:
+                r = np.nan
+        out[0] = r
+        return
+    if m == -np.inf:
+        out[0] = -np.inf
+        return
+    out[0] = np.float64(m) + math.log1p(_sum_exp_others(x, m, buf))
+
+
+# Reductions whose row driver passes one scratch row for all rows.
+SCRATCH_KERNELS = {"logsumexp": logsumexp_row_scratch}

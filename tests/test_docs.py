@@ -60,7 +60,8 @@ def test_every_public_function_has_a_doctest(name):
 def test_softmax_doctests_run():
     # also collected by --doctest-modules; run here so that the test files
     # alone check every docstring
-    for name in ("softmax", "softmax_backward", "softmax_jacobian"):
+    names = ("softmax", "softmax_backward", "softmax_jacobian", "log_softmax", "log_softmax_backward", "logsumexp")
+    for name in names:
         _run_doctest(getattr(na, name), name)
 
 
