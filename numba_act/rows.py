@@ -231,12 +231,18 @@ def log_softmax_row(x, out):
 
 
 @njit(cache=True)
+def exp_of(v):
+    # exp in v's precision (a device function on the GPU: cuda/rowwise.py)
+    return exp(v)
+
+
+@njit(cache=True)
 def log_softmax_backward_row(dy, y, out):
     # Vector-Jacobian product from the output y = log_softmax(x):
     # dx = dy - exp(y) * sum(dy) (PyTorch's _log_softmax_backward_data).
     s = _sum64(dy)
     for i in range(y.shape[0]):
-        out[i] = np.float64(dy[i]) - np.float64(exp(y[i])) * s
+        out[i] = np.float64(dy[i]) - np.float64(exp_of(y[i])) * s
 
 
 @njit(cache=True)

@@ -18,6 +18,17 @@ Softmax, per row (blocks stride over rows, so the grid may be capped):
 Rows that do not fit in shared memory re-read global memory in passes 2
 and 3 (three reads, one write).  float16 computes in float32.  Threads per
 block grow with the row: 32 up to 512, about 4 elements per thread.
+
+The passes are block-level device helpers shared by the kernels
+(`_device_helpers`): row_max (pass 1), row_exp_sum (pass 2, softmax and
+the Jacobian) and row_exp_others (pass 2 of log_softmax and logsumexp:
+S - 1 as the sum of the terms below the maximum plus the count of maximal
+entries less one, reduced separately, so log S = log1p(S - 1) keeps its
+accuracy when one entry dominates, as on the CPU).  log_softmax then
+writes (x - m) - log S per element (x - m carried exactly, in float64);
+logsumexp writes m + log S once per row (thread 0), into out[row], the
+rows being in the C order of the other axes.  log_softmax_backward is
+dy - exp(y) * sum(dy), the sum reduced in float64.
 """
 
 import functools
@@ -50,8 +61,11 @@ def threads_for(n):
 
 
 @functools.cache
-def _kernels(compute):
-    """(softmax, backward, jacobian) kernels computing in `compute` (float32/float64)."""
+def _device_helpers(compute):
+    """Block-level device functions shared by the row kernels, computing in
+    `compute` (float32/float64).  Each is called by every thread of the
+    block with the same row (base, n, inner) and returns the block-wide
+    result to all of them."""
     T = float32 if compute == np.float32 else float64
     exp_shifted = device_function(rows._exp_shifted)
 
@@ -87,6 +101,63 @@ def _kernels(compute):
         cuda.syncthreads()
         return r
 
+    @cuda.jit(device=True)
+    def row_max(x, sm, red, base, n, inner, use_smem):
+        """The row maximum (NaN wins); keeps the row in sm when use_smem."""
+        tid = cuda.threadIdx.x
+        nt = cuda.blockDim.x
+        m = T(-math.inf)
+        for j in range(tid, n, nt):
+            v = T(x[base + j * inner])
+            if use_smem:
+                sm[j] = v
+            if v > m or v != v:
+                m = v
+        return T(block_max(red, float64(m)))
+
+    @cuda.jit(device=True)
+    def row_exp_sum(x, sm, red, base, n, inner, m, use_smem):
+        """S = sum_j exp(x_j - m) (float64); sm holds the exponentials after
+        it when use_smem (row_max stored the row there)."""
+        tid = cuda.threadIdx.x
+        nt = cuda.blockDim.x
+        acc = 0.0
+        for j in range(tid, n, nt):
+            v = sm[j] if use_smem else T(x[base + j * inner])
+            e = exp_shifted(v, m)
+            if use_smem:
+                sm[j] = e
+            acc += float64(e)
+        return block_sum(red, acc)
+
+    @cuda.jit(device=True)
+    def row_exp_others(x, sm, red, base, n, inner, m, use_smem):
+        """S - 1 (float64) without cancellation, as rows._sum_exp_others: the
+        terms of the entries below m, plus (number of entries equal to m) - 1.
+        sm (the row, from row_max) is left as it is."""
+        tid = cuda.threadIdx.x
+        nt = cuda.blockDim.x
+        acc = 0.0
+        cnt = 0.0
+        for j in range(tid, n, nt):
+            v = sm[j] if use_smem else T(x[base + j * inner])
+            if v == m:
+                cnt += 1.0
+            else:
+                acc += float64(exp_shifted(v, m))
+        top = block_sum(red, cnt)
+        return block_sum(red, acc) + (top - 1.0)
+
+    return block_sum, row_max, row_exp_sum, row_exp_others
+
+
+@functools.cache
+def _kernels(compute):
+    """(softmax, backward, jacobian) kernels computing in `compute` (float32/float64)."""
+    T = float32 if compute == np.float32 else float64
+    exp_shifted = device_function(rows._exp_shifted)
+    block_sum, row_max, row_exp_sum, _ = _device_helpers(compute)
+
     def softmax(x, out, n, inner, nrows, use_smem):
         sm = cuda.shared.array(0, dtype=T)
         red = cuda.shared.array(MAX_THREADS, dtype=float64)
@@ -94,22 +165,8 @@ def _kernels(compute):
         nt = cuda.blockDim.x
         for r in range(cuda.blockIdx.x, nrows, cuda.gridDim.x):
             base = (r // inner) * n * inner + r % inner
-            m = T(-math.inf)
-            for j in range(tid, n, nt):
-                v = T(x[base + j * inner])
-                if use_smem:
-                    sm[j] = v
-                if v > m or v != v:
-                    m = v
-            m = T(block_max(red, float64(m)))
-            acc = 0.0
-            for j in range(tid, n, nt):
-                v = sm[j] if use_smem else T(x[base + j * inner])
-                e = exp_shifted(v, m)
-                if use_smem:
-                    sm[j] = e
-                acc += float64(e)
-            inv = 1.0 / block_sum(red, acc)
+            m = row_max(x, sm, red, base, n, inner, use_smem)
+            inv = 1.0 / row_exp_sum(x, sm, red, base, n, inner, m, use_smem)
             for j in range(tid, n, nt):
                 e = sm[j] if use_smem else exp_shifted(T(x[base + j * inner]), m)
                 out[base + j * inner] = float64(e) * inv
@@ -140,19 +197,8 @@ def _kernels(compute):
         nt = cuda.blockDim.x
         for r in range(cuda.blockIdx.x, nrows, cuda.gridDim.x):
             base = (r // inner) * n * inner + r % inner
-            m = T(-math.inf)
-            for j in range(tid, n, nt):
-                v = T(x[base + j * inner])
-                if v > m or v != v:
-                    m = v
-            m = T(block_max(red, float64(m)))
-            acc = 0.0
-            for j in range(tid, n, nt):
-                e = exp_shifted(T(x[base + j * inner]), m)
-                if use_smem:
-                    sm[j] = e
-                acc += float64(e)
-            inv = 1.0 / block_sum(red, acc)
+            m = row_max(x, sm, red, base, n, inner, use_smem)
+            inv = 1.0 / row_exp_sum(x, sm, red, base, n, inner, m, use_smem)
             ob = r * n * n
             for q in range(tid, n * n, nt):
                 i = q // n
@@ -172,6 +218,71 @@ def _kernels(compute):
     return cuda.jit(softmax), cuda.jit(backward), cuda.jit(jacobian)
 
 
+@functools.cache
+def _log_kernels(compute):
+    """(log_softmax, log_softmax_backward, logsumexp) kernels computing in
+    `compute`; the same launch layout as `_kernels` (logsumexp writes
+    out[r] for row r: the rows are in the C order of the other axes)."""
+    T = float32 if compute == np.float32 else float64
+    log_shifted = device_function(rows._log_shifted)
+    exp = device_function(rows.exp_of)
+    block_sum, row_max, _, row_exp_others = _device_helpers(compute)
+
+    def log_softmax(x, out, n, inner, nrows, use_smem):
+        sm = cuda.shared.array(0, dtype=T)
+        red = cuda.shared.array(MAX_THREADS, dtype=float64)
+        tid = cuda.threadIdx.x
+        nt = cuda.blockDim.x
+        for r in range(cuda.blockIdx.x, nrows, cuda.gridDim.x):
+            base = (r // inner) * n * inner + r % inner
+            m = row_max(x, sm, red, base, n, inner, use_smem)
+            # NaN, +inf or all -inf: the row is NaN (as on the CPU)
+            finite = abs(m) < math.inf
+            log_s = math.log1p(row_exp_others(x, sm, red, base, n, inner, m, use_smem)) if finite else 0.0
+            m64 = float64(m)
+            for j in range(tid, n, nt):
+                k = base + j * inner
+                if finite:
+                    v = sm[j] if use_smem else T(x[k])
+                    out[k] = log_shifted(float64(v), m64, log_s)
+                else:
+                    out[k] = math.nan
+            cuda.syncthreads()
+
+    def backward(dy, y, out, n, inner, nrows, use_smem):
+        red = cuda.shared.array(MAX_THREADS, dtype=float64)
+        tid = cuda.threadIdx.x
+        nt = cuda.blockDim.x
+        for r in range(cuda.blockIdx.x, nrows, cuda.gridDim.x):
+            base = (r // inner) * n * inner + r % inner
+            acc = 0.0
+            for j in range(tid, n, nt):
+                acc += float64(dy[base + j * inner])
+            s = block_sum(red, acc)
+            for j in range(tid, n, nt):
+                k = base + j * inner
+                out[k] = float64(dy[k]) - float64(exp(T(y[k]))) * s
+
+    def logsumexp(x, out, n, inner, nrows, use_smem):
+        sm = cuda.shared.array(0, dtype=T)
+        red = cuda.shared.array(MAX_THREADS, dtype=float64)
+        for r in range(cuda.blockIdx.x, nrows, cuda.gridDim.x):
+            base = (r // inner) * n * inner + r % inner
+            m = row_max(x, sm, red, base, n, inner, use_smem)
+            # +inf (no NaN: a NaN maximum wins here) -> +inf; all -inf or an
+            # empty row -> -inf; NaN -> NaN through the sum.
+            if abs(m) < math.inf or m != m:
+                t = row_exp_others(x, sm, red, base, n, inner, m, use_smem)
+                v = float64(m) + math.log1p(t)
+            else:
+                v = float64(m)
+            if cuda.threadIdx.x == 0:
+                out[r] = v
+            cuda.syncthreads()
+
+    return cuda.jit(log_softmax), cuda.jit(backward), cuda.jit(logsumexp)
+
+
 def _layout(shape, axis):
     n = shape[axis]
     inner = int(np.prod(shape[axis + 1 :], dtype=np.int64))
@@ -179,18 +290,41 @@ def _layout(shape, axis):
     return n, inner, nrows
 
 
+# function: (kernel family, index); the family is looked up by name at each
+# call (tests wrap the cached families to record launches).
+_KERNEL_OF = {
+    "softmax": ("_kernels", 0),
+    "softmax_backward": ("_kernels", 1),
+    "softmax_jacobian": ("_kernels", 2),
+    "log_softmax": ("_log_kernels", 0),
+    "log_softmax_backward": ("_log_kernels", 1),
+    "logsumexp": ("_log_kernels", 2),
+}
+# Kernels that keep the row (or its exponentials) in dynamic shared memory.
+_SMEM = ("softmax", "softmax_jacobian", "log_softmax", "logsumexp")
+
+
 def call(fname, arrays_in, axis, out, out_shape):
-    """Run softmax / softmax_backward / softmax_jacobian on GPU arrays."""
+    """Run a row function (softmax, softmax_backward, softmax_jacobian,
+    log_softmax, log_softmax_backward, logsumexp) on GPU arrays.  axis=None
+    (logsumexp): one row of all elements."""
     views, dtype, shape, stream = arrays.inputs(fname, arrays_in)
     result, rv = arrays.output(fname, out, arrays_in[0], out_shape, dtype, stream)
+    if axis is None:
+        shape, axis = (int(np.prod(shape, dtype=np.int64)),), 0
     n, inner, nrows = _layout(shape, axis)
-    if nrows == 0 or n == 0:
+    if fname == "logsumexp":
+        # one value per row, even for empty rows (-inf)
+        nrows = int(np.prod(shape[:axis] + shape[axis + 1 :], dtype=np.int64))
+        if nrows == 0:
+            return result
+    elif nrows == 0 or n == 0:
         return result
     compute = np.float64 if dtype == np.float64 else np.float32
-    softmax, backward, jacobian = _kernels(compute)
-    k = {"softmax": softmax, "softmax_backward": backward, "softmax_jacobian": jacobian}[fname]
+    family, index = _KERNEL_OF[fname]
+    k = globals()[family](compute)[index]
     itemsize = np.dtype(compute).itemsize
-    use_smem = fname != "softmax_backward" and n * itemsize <= SMEM_BYTES
+    use_smem = fname in _SMEM and n * itemsize <= SMEM_BYTES
     smem = n * itemsize if use_smem else 0
     blocks = min(nrows, MAX_BLOCKS)
     flat = [v.reshape(v.size) for v in views]
