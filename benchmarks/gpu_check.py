@@ -8,7 +8,8 @@
 
 CHECK  every elementwise function (forward, _grad, _backward) in float16/32/64 on random data plus special
        values, and softmax / softmax_backward / softmax_jacobian over row lengths up to 20000 (including the
-       longest row kept in shared memory and rows that do not fit), run on the GPU and compared with the CPU
+       longest row kept in shared memory and rows that do not fit), log_softmax / log_softmax_backward /
+       logsumexp over the same rows (short ones only under --simulate), run on the GPU and compared with the CPU
        result of the same numba_act function on the same host data: max ulp distance and max abs error,
        FAIL above TOL.  Also out= on the device and zero-copy interop: PyTorch CUDA tensors and CuPy arrays
        in give a tensor / array of the same kind on the same device, with the same values.
@@ -61,6 +62,7 @@ SIM = bool(numba.config.ENABLE_CUDASIM)
 KINDS = ("forward", "grad", "backward")
 DTYPES = (np.float16, np.float32, np.float64)
 ROW_FUNCS = ("softmax", "softmax_backward", "softmax_jacobian")
+LOG_FUNCS = ("log_softmax", "log_softmax_backward", "logsumexp")  # rowwise._log_kernels, in this order
 
 # Tolerances, GPU vs CPU, in ulp; softmax_backward in units of eps * |p| * (|dy| + sum|dy * p|), the
 # condition of p * (dy - sum(dy * p)): a plain ulp bound fails wherever dy - s cancels.  softmax_jacobian is
@@ -71,6 +73,11 @@ TOL = {
     "softmax": {np.float16: 1, np.float32: 4, np.float64: 8},
     "softmax_backward": {np.float16: 1, np.float32: 2, np.float64: 16},
     "softmax_jacobian": {np.float16: 1, np.float32: 8, np.float64: 16},
+    # log_softmax: plain ulps (no cancellation, both sides within 3 ulp of exact); log_softmax_backward in
+    # units of eps (|dy| + exp(y) sum|dy|) and logsumexp in units of eps max(|m|, log S), their conditions.
+    "log_softmax": {np.float16: 1, np.float32: 4, np.float64: 8},
+    "log_softmax_backward": {np.float16: 2, np.float32: 4, np.float64: 8},
+    "logsumexp": {np.float16: 2, np.float32: 8, np.float64: 8},
 }
 
 FULL = dict(
@@ -346,6 +353,61 @@ def special_rows(rng, dt):
     return x.astype(dt)
 
 
+def _log_backward_scaled(gpu, cpu, dy, y):
+    """max |gpu - cpu| / (eps (|dy| + exp(y) sum_j |dy_j|)), rows along the last axis."""
+    d64 = np.abs(dy.astype(np.float64))
+    cond = d64 + np.exp(y.astype(np.float64)) * d64.sum(axis=-1, keepdims=True)
+    fi = np.finfo(gpu.dtype)
+    err = abs_error(gpu, cpu)
+    return _max(np.where(err == 0, 0, err / (float(fi.eps) * cond + float(fi.smallest_subnormal))))
+
+
+def _logsumexp_scaled(gpu, cpu, x):
+    """max |gpu - cpu| / (eps max(|m|, log S)) per row (x: rows along the last axis)."""
+    x64 = x.astype(np.float64)
+    m = x64.max(axis=-1)
+    m = np.where(np.isfinite(m), m, 0.0)
+    c = cpu.astype(np.float64)
+    cond = np.maximum(np.abs(m), np.abs(np.where(np.isfinite(c), c, 0.0) - m))
+    fi = np.finfo(gpu.dtype)
+    err = abs_error(gpu, cpu)
+    return _max(np.where(err == 0, 0, err / (float(fi.eps) * cond + float(fi.tiny))))
+
+
+def _check_log_rows(rep, dt, x, dy, case, axis=-1):
+    """log_softmax (into out=), log_softmax_backward (from the CPU's y) and logsumexp of x, GPU vs CPU."""
+    y = na.log_softmax(x, axis=axis)
+    try:
+        out = cuda.to_device(np.full(x.shape, np.nan, dt))
+        if na.log_softmax(cuda.to_device(x), axis=axis, out=out) is not out:
+            raise AssertionError("log_softmax(out=) did not return out")
+        record_check(rep, "log_softmax", dt, case, out.copy_to_host(), y, TOL["log_softmax"][dt])
+    except Exception as e:
+        record_check(rep, "log_softmax", dt, case, None, None, TOL["log_softmax"][dt], err=e)
+
+    tol = TOL["log_softmax_backward"][dt]
+    dym, ym = np.moveaxis(dy, axis, -1), np.moveaxis(y, axis, -1)
+    try:
+        gpu = na.log_softmax_backward(cuda.to_device(dy), cuda.to_device(y), axis=axis).copy_to_host()
+        cpu = na.log_softmax_backward(dy, y, axis=axis)
+
+        def scaled(g, c):
+            return _log_backward_scaled(np.moveaxis(g, axis, -1), np.moveaxis(c, axis, -1), dym, ym)
+
+        record_check(rep, "log_softmax_backward", dt, case, gpu, cpu, tol, metric=scaled)
+    except Exception as e:
+        record_check(rep, "log_softmax_backward", dt, case, None, None, tol, err=e)
+
+    tol = TOL["logsumexp"][dt]
+    try:
+        gpu = na.logsumexp(cuda.to_device(x), axis=axis).copy_to_host()
+        cpu = na.logsumexp(x, axis=axis)
+        xm = np.moveaxis(x, axis, -1)
+        record_check(rep, "logsumexp", dt, case, gpu, cpu, tol, metric=lambda g, c: _logsumexp_scaled(g, c, xm))
+    except Exception as e:
+        record_check(rep, "logsumexp", dt, case, None, None, tol, err=e)
+
+
 def _check_rows(rep, dt, x, dy, case, jac_rows, axis=-1):
     """softmax (into out=), softmax_backward (from the CPU's p) and softmax_jacobian of x, GPU vs CPU."""
     p = na.softmax(x, axis=axis)
@@ -388,10 +450,16 @@ def check_rows(rep, cfg, rng):
             x = (rng.standard_normal((rows, n)) * 3).astype(dt)
             dy = rng.standard_normal((rows, n)).astype(dt)
             _check_rows(rep, dt, x, dy, f"{rows}x{n}", min(rows, cfg["jac_max"] // (n * n)))
+            if not (SIM and n > 100):  # the simulator: short rows only for the log family (time)
+                _check_log_rows(rep, dt, x, dy, f"{rows}x{n}")
         x = special_rows(rng, dt)
-        _check_rows(rep, dt, x, rng.standard_normal(x.shape).astype(dt), "6x33 NaN/inf/-inf/1e4 rows", 6)
+        dy = rng.standard_normal(x.shape).astype(dt)
+        _check_rows(rep, dt, x, dy, "6x33 NaN/inf/-inf/1e4 rows", 6)
+        _check_log_rows(rep, dt, x, dy, "6x33 NaN/inf/-inf/1e4 rows")
         x = (rng.standard_normal((37, 5)) * 3).astype(dt)
-        _check_rows(rep, dt, x, rng.standard_normal(x.shape).astype(dt), "37x5 axis=0", 1, axis=0)
+        dy = rng.standard_normal(x.shape).astype(dt)
+        _check_rows(rep, dt, x, dy, "37x5 axis=0", 1, axis=0)
+        _check_log_rows(rep, dt, x, dy, "37x5 axis=0", axis=0)
 
 
 def _interop_calls(put, out, x, dy, p):
@@ -774,7 +842,7 @@ def launch_problems(fname, compute, static, regs=None, max_threads=None):
     from numba_act.cuda import rowwise
 
     problems, isz = [], np.dtype(compute).itemsize
-    if fname != "softmax_backward" and static + rowwise.SMEM_BYTES > 48 * 1024:
+    if not fname.endswith("_backward") and static + rowwise.SMEM_BYTES > 48 * 1024:
         problems.append(
             f"static {static} B + dynamic up to {rowwise.SMEM_BYTES} B > 48 KiB: rows of "
             f"{(48 * 1024 - static) // isz + 1}..{rowwise.SMEM_BYTES // isz} fail to launch (no "
@@ -852,7 +920,8 @@ def ptx_mode(rep):
         f"{rowwise.SMEM_BYTES} B dynamic shared memory =="
     )
     for compute, dts in ((np.float32, (np.float16, np.float32)), (np.float64, (np.float64,))):
-        for kern, fname, nin in zip(rowwise._kernels(compute), ROW_FUNCS, (1, 2, 1)):
+        kernels = [*rowwise._kernels(compute), *rowwise._log_kernels(compute)]
+        for kern, fname, nin in zip(kernels, ROW_FUNCS + LOG_FUNCS, (1, 2, 1, 1, 2, 1)):
             for dt in dts:
                 sig = (nt_of[dt][::1],) * (nin + 1) + (nt.int64, nt.int64, nt.int64, nt.boolean)
                 ptx = cuda.compile_ptx(kern.py_func, sig, cc=CC)[0]
@@ -942,7 +1011,8 @@ def kernel_resources(rep):
 
     log("\n== Row kernels as compiled for this GPU ==")
     for compute in (np.float32, np.float64):
-        for kern, fname in zip(rowwise._kernels(compute), ROW_FUNCS):
+        kernels = [*rowwise._kernels(compute), *rowwise._log_kernels(compute)]
+        for kern, fname in zip(kernels, ROW_FUNCS + LOG_FUNCS):
             try:
                 regs, smem = kern.get_regs_per_thread(), kern.get_shared_mem_per_block()
                 maxt = kern.get_max_threads_per_block()

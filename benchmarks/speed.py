@@ -91,6 +91,20 @@ class Case:
             self._saved["softmax"] = _softmax64(self.x).astype(self.dtype)
         return self._saved["softmax"]
 
+    @property
+    def ls(self):
+        """log_softmax(x), the saved output log_softmax's backward starts from."""
+        if "log_softmax" not in self._saved:
+            self._saved["log_softmax"] = _log_softmax64(self.x).astype(self.dtype)
+        return self._saved["log_softmax"]
+
+    @property
+    def o1(self):
+        """An output with one value per row (logsumexp)."""
+        if "o1" not in self._saved:
+            self._saved["o1"] = np.zeros(self.x.shape[:-1], self.dtype)
+        return self._saved["o1"]
+
     def t(self, a):
         """A torch tensor sharing a's memory (made once per array)."""
         if id(a) not in self._tensors:
@@ -108,6 +122,20 @@ def _softmax64(x, wide=np.float64):
     x = x.astype(wide)
     e = np.exp(x - x.max(-1, keepdims=True))
     return e / e.sum(-1, keepdims=True)
+
+
+def _log_sum64(x, wide=np.float64):
+    """(x - max, log S) in `wide`; log S = log1p of the terms other than one maximal entry's."""
+    x = x.astype(wide)
+    d = x - x.max(-1, keepdims=True)
+    e = np.exp(d)
+    np.put_along_axis(e, np.argmax(x, -1)[..., None], 0, -1)
+    return d, np.log1p(e.sum(-1, keepdims=True))
+
+
+def _log_softmax64(x, wide=np.float64):
+    d, log_s = _log_sum64(x, wide)
+    return d - log_s
 
 
 # Wider than float64 where the platform has it (x86 long double): the float64 softmax reference.
@@ -233,6 +261,44 @@ PEERS = {
         ),
     },
 }
+PEERS.update(
+    {
+        ("log_softmax", "log_softmax"): {
+            "numpy": (
+                "d=x-x.max(-1,keepdims=True); d-np.log(np.exp(d).sum(-1,keepdims=True))",
+                lambda c: lambda: _np_log_softmax(c.x, c.o),
+            ),
+            "scipy": ("scipy.special.log_softmax(x, axis=-1)", lambda c: lambda: special.log_softmax(c.x, axis=-1)),
+            "torch": (
+                "torch.log_softmax(t, -1, out=o)",
+                lambda c: lambda: torch.log_softmax(c.t(c.x), -1, out=c.t(c.o)),
+            ),
+        },
+        ("log_softmax_backward", "log_softmax_backward"): {
+            "numpy": (
+                "dy-np.exp(y)*dy.sum(-1,keepdims=True)",
+                lambda c: lambda: np.subtract(c.dy, np.exp(c.ls) * c.dy.sum(-1, keepdims=True), out=c.o),
+            ),
+            "torch": (
+                "aten._log_softmax_backward_data.out(dy, y, -1, dtype, out=o)",
+                lambda c: (
+                    lambda: torch.ops.aten._log_softmax_backward_data.out(
+                        c.t(c.dy), c.t(c.ls), -1, c.t(c.ls).dtype, out=c.t(c.o)
+                    )
+                ),
+            ),
+        },
+        ("logsumexp", "logsumexp"): {
+            "numpy": (
+                "m=x.max(-1); m+np.log(np.exp(x-m[:,None]).sum(-1))",
+                lambda c: lambda: _np_logsumexp(c.x, c.o1),
+            ),
+            "scipy": ("scipy.special.logsumexp(x, axis=-1)", lambda c: lambda: special.logsumexp(c.x, axis=-1)),
+            "torch": ("torch.logsumexp(t, -1, out=o)", lambda c: lambda: torch.logsumexp(c.t(c.x), -1, out=c.t(c.o1))),
+        },
+    }
+)
+ROW_KINDS = ("softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "logsumexp")
 _MODULES = {"numpy": np, "scipy": special, "numexpr": ne, "torch": torch}
 
 
@@ -245,19 +311,32 @@ def _np_softmax(x, o):
     return np.divide(e, e.sum(-1, keepdims=True), out=o)
 
 
+def _np_log_softmax(x, o):
+    d = x - x.max(-1, keepdims=True)
+    return np.subtract(d, np.log(np.exp(d).sum(-1, keepdims=True)), out=o)
+
+
+def _np_logsumexp(x, o):
+    m = x.max(-1)
+    return np.add(m, np.log(np.exp(x - m[..., None]).sum(-1)), out=o)
+
+
 class Row:
     """One benchmarked function: `name` is its numba_act name, `act` the registry or row-family name."""
 
     def __init__(self, name, act, kind):
         self.name, self.act, self.kind = name, act, kind
-        self.rowwise = kind.startswith("softmax")
+        self.rowwise = kind in ROW_KINDS
 
     def args(self, c):
-        return {"backward": (c.dy, c.x), "softmax_backward": (c.dy, c.p)}.get(self.kind, (c.x,))
+        return {"backward": (c.dy, c.x), "softmax_backward": (c.dy, c.p), "log_softmax_backward": (c.dy, c.ls)}.get(
+            self.kind, (c.x,)
+        )
 
     def numba_act(self, c):
         f, args = getattr(na, self.name), self.args(c)
-        return lambda: f(*args, out=c.o)
+        o = c.o1 if self.kind == "logsumexp" else c.o
+        return lambda: f(*args, out=o)
 
     def peers(self):
         """{column: (expression, make)} of the peers that are importable."""
@@ -274,6 +353,14 @@ class Row:
         wide = _WIDE if c.dtype == np.float64 else np.float64
         if self.kind == "softmax":
             return _softmax64(c.x, wide)
+        if self.kind == "log_softmax":
+            return _log_softmax64(c.x, wide)
+        if self.kind == "logsumexp":
+            _, log_s = _log_sum64(c.x, wide)
+            return c.x.astype(wide).max(-1) + log_s[..., 0]
+        if self.kind == "log_softmax_backward":
+            dy = c.dy.astype(wide)
+            return dy - np.exp(c.ls.astype(wide)) * dy.sum(-1, keepdims=True)
         p, dy = c.p.astype(wide), c.dy.astype(wide)
         return p * (dy - (dy * p).sum(-1, keepdims=True))
 
@@ -283,16 +370,28 @@ def all_rows():
     return rows + [
         Row("softmax", "softmax", "softmax"),
         Row("softmax_backward", "softmax_backward", "softmax_backward"),
+        Row("log_softmax", "log_softmax", "log_softmax"),
+        Row("log_softmax_backward", "log_softmax_backward", "log_softmax_backward"),
+        Row("logsumexp", "logsumexp", "logsumexp"),
     ]
 
 
 def max_err_ulp(row, got, ref, c):
     """Largest |got - ref| in ulps of the result dtype, floored at the smallest normal number.
-    softmax_backward's p_i (dy_i - s) cancels, so its ulps are those of p_i (|dy_i| + sum_j |dy_j| p_j)."""
+    softmax_backward's p_i (dy_i - s) cancels, so its ulps are those of p_i (|dy_i| + sum_j |dy_j| p_j);
+    log_softmax_backward's in ulps of |dy_i| + exp(y_i) sum_j |dy_j| (the sum's own condition);
+    logsumexp's m + log S in ulps of
+    max(|m|, log S)."""
     scale = np.abs(ref)
     if row.kind == "softmax_backward":
         p, ady = c.p.astype(np.float64), np.abs(c.dy.astype(np.float64))
         scale = p * (ady + (ady * p).sum(-1, keepdims=True))
+    elif row.kind == "log_softmax_backward":
+        dy = c.dy.astype(np.float64)
+        scale = np.abs(dy) + np.exp(c.ls.astype(np.float64)) * np.abs(dy).sum(-1, keepdims=True)
+    elif row.kind == "logsumexp":
+        m = c.x.astype(np.float64).max(-1)
+        scale = np.maximum(np.abs(m), np.abs(ref.astype(np.float64) - m))
     tiny = np.finfo(got.dtype).tiny
     ulp = np.spacing(np.maximum(scale, tiny).astype(got.dtype)).astype(ref.dtype)
     err = np.abs(got.astype(ref.dtype) - ref) / ulp
@@ -515,7 +614,10 @@ def format_tables(cells):
 
 
 def format_legend(rows):
-    out = ["Peers (o = preallocated output, y = saved forward output, p = softmax(x); '-' = no such peer):"]
+    out = [
+        "Peers (o = preallocated output, y = saved forward output (log_softmax(x) for log_softmax_backward), "
+        "p = softmax(x); '-' = no such peer):"
+    ]
     for row in rows:
         exprs = [f"{col}: {expr}" for col, (expr, _) in row.peers().items()]
         out.append(f"  {row.name:<17} " + (" | ".join(exprs) or "(no peers known)"))
@@ -525,7 +627,8 @@ def format_legend(rows):
         (
             "max err ulp: max |numba_act - reference| in ulps of the result dtype; the elementwise reference is "
             "float64 libm (itself ~1-3 ulp off at float64), softmax's is long double at float64; "
-            "softmax_backward in ulps of p_i (|dy_i| + sum_j |dy_j| p_j), as its terms cancel."
+            "softmax_backward in ulps of p_i (|dy_i| + sum_j |dy_j| p_j), as its terms cancel; "
+            "log_softmax_backward in ulps of |dy_i| + exp(y_i) sum_j |dy_j|; logsumexp in ulps of max(|m|, log S)."
         ),
     ]
     return "\n".join(out)
