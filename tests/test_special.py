@@ -129,3 +129,63 @@ def test_exp_neg_sq(dtype, half):
     for x in xs[:50]:
         m, s = split(x)
         assert np.frexp(s)[0] == 0.5 and m >= np.finfo(np.float64).tiny
+
+
+# ---------------------------------------------------------------- x - tanh(x)
+@vectorize(SIGS, cache=True)
+def _x_minus_tanh(x):
+    return sp.x_minus_tanh(x)
+
+
+# The CUDA equivalent, compiled for the CPU (its fma is _math's, math.expm1
+# numba's): the same arithmetic with real divisions.
+_x_minus_tanh_cuda = vectorize(SIGS)(sp.CUDA_EQUIVALENTS["x_minus_tanh"])
+
+
+def _x_minus_tanh_ref(x):
+    if abs(x) < mp.mpf("1e-6"):
+        # x - tanh(x) = x**3 (1/3 - 2 z/15 + 17 z**2/315 - 62 z**3/2835 + ...)
+        z = x * x
+        return x**3 * (mp.mpf(1) / 3 - 2 * z / 15 + 17 * z**2 / 315 - 62 * z**3 / 2835)
+    with mp.workdps(MP_DPS + 15):  # cancellation: x / (x - tanh x) < 1e13
+        return +(x - mp.tanh(x))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("cuda", [False, True], ids=["cpu", "cuda_equivalent"])
+def test_x_minus_tanh(dtype, cuda):
+    rng = _rng(dtype, "x_minus_tanh")
+    fi = np.finfo(dtype)
+    tiny_log = np.log(float(fi.smallest_subnormal))
+    mags = np.concatenate(
+        [
+            rng.uniform(0, 30, N),
+            rng.uniform(0, 2, N // 2),  # both rational pieces and the switch
+            rng.uniform(1.3, 1.45, N // 6),
+            np.exp(rng.uniform(tiny_log, 0, N // 2)),
+            # where x**3/3 is subnormal or about to underflow to 0
+            np.cbrt(
+                3 * np.exp(rng.uniform(np.log(float(fi.smallest_subnormal)) - 1, np.log(float(fi.tiny)) + 1, N // 6))
+            ),
+            [0.75, 0.7499999, 1.375, 1.3749999, 1.3750001, 20.0, 1e30, float(fi.max)],
+            [fi.smallest_subnormal, fi.tiny, fi.eps],
+        ]
+    )
+    signs = rng.choice([-1.0, 1.0], len(mags))
+    xs = (mags * signs).astype(dtype)
+    f = _x_minus_tanh_cuda if cuda else _x_minus_tanh
+    _check(f, _x_minus_tanh_ref, xs, dtype, 2.0)
+    # Subnormal results: within one unit of the smallest subnormal.
+    sub = np.abs(xs.astype(np.float64)) < np.cbrt(3 * float(fi.tiny))
+    with mp.workdps(MP_DPS):
+        exact = [_x_minus_tanh_ref(mp.mpf(float(x))) for x in xs[sub]]
+        err = _ulp_errors(f(xs[sub]), exact, dtype)
+    assert sub.sum() > 50 and err.max() <= 1.0, err.max()
+    # Odd, and the special values.
+    np.testing.assert_array_equal(f(-xs), -f(xs))
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan], dtype)
+    with np.errstate(invalid="ignore"):
+        got = f(specials)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got[:4], [0.0, -0.0, np.inf, -np.inf])
+    assert np.signbit(got[1]) and not np.signbit(got[0]) and np.isnan(got[4])
