@@ -162,7 +162,9 @@ def _expm1_64(x):
     # exact, h stays finite up to the overflow threshold, and for n = 0 the
     # result is p itself, so small x keeps full relative accuracy.
     h = _bits_to_float((ni + 1022) << 52)
-    return 2.0 * fma(h, p, h - 0.5)
+    # Below 2**-54 expm1(x) rounds to x (x**2/2 is under half an ulp); the
+    # select also keeps subnormal x exact (halving them would round).
+    return x if abs(x) < 5.551115123125783e-17 else 2.0 * fma(h, p, h - 0.5)
 
 
 # ---------------------------------------------------------------- float32
@@ -227,7 +229,7 @@ def _expm1_32(x):
     n, ni, r = _reduce32(x)
     p = _expm1_poly32(r)
     h = _bits_to_float(np.int32((ni + 126) << 23))  # 2**(n-1), as in _expm1_64
-    return _f32(2.0) * fma(h, p, h - _f32(0.5))
+    return x if abs(x) < _f32(2.9802322e-08) else _f32(2.0) * fma(h, p, h - _f32(0.5))  # 2**-25
 
 
 # ---------------------------------------------------------------- ordering

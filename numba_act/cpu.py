@@ -21,6 +21,19 @@ _F32 = numba.float32
 _F64 = numba.float64
 
 
+def _kernel_source(name, head, body, env):
+    """Compile a small generated function (fixed arity, as numba needs)."""
+    ns = dict(env)
+    exec(f"def {name}({head}):\n    {body}\n", ns)  # noqa: S102 - fixed templates
+    return ns[name]
+
+
+def arg_names(act, kind):
+    """Argument names of a kernel: (dy,) x, then the parameters."""
+    base = ["dy", "x"] if kind == "backward" else ["x"]
+    return base + [p.name for p in act.params]
+
+
 def _elementwise_loop(kind, act):
     """The Python function that `numba.vectorize` compiles for one ufunc."""
     if kind == "forward":
@@ -29,13 +42,21 @@ def _elementwise_loop(kind, act):
         return act.grad.py_func
     if act.backward is not None:
         return act.backward.py_func
-    grad = act.grad
+    args = arg_names(act, kind)
+    return _kernel_source(
+        f"{act.name}_backward", ", ".join(args), f"return dy * grad({', '.join(args[1:])})", {"grad": act.grad}
+    )
 
-    def backward(dy, x):
-        return dy * grad(x)
 
-    backward.__name__ = backward.__qualname__ = f"{act.name}_backward"
-    return backward
+def kernel_of(act, kind):
+    """The jitted scalar kernel of one function (forward, grad or backward)."""
+    if kind == "forward":
+        return act.forward
+    if kind == "grad":
+        return act.grad
+    if act.backward is not None:
+        return act.backward
+    return numba.njit(cache=False)(_elementwise_loop(kind, act))
 
 
 # LLVM's x86 backend prefers 256-bit vectors even on AVX-512 machines (the
@@ -78,12 +99,34 @@ def _sigs(nin):
 
 @functools.cache
 def elementwise_ufunc(name, kind):
-    """The `numpy.ufunc` for activation `name`; kind: forward, grad, backward."""
+    """The `numpy.ufunc` for activation `name`; kind: forward, grad, backward.
+    Its inputs are (dy,) x and then the activation's parameters."""
     act = BY_NAME[name]
     loop = _elementwise_loop(kind, act)
-    nin = 2 if kind == "backward" else 1
+    nin = len(arg_names(act, kind))
     with _wide_vectors():
         return numba.vectorize(_sigs(nin), nopython=True, cache=True)(loop).ufunc
+
+
+@functools.cache
+def flat_driver(name, kind):
+    """A jitted loop over 1-D contiguous arrays with scalar parameters:
+    drive(x, out, *params) or drive(dy, x, out, *params).
+
+    NumPy ufunc loops that numba builds are vectorized only when every
+    operand is contiguous, and a scalar parameter has stride 0; here the
+    parameters are loop invariants, so the loop vectorizes as the ufunc of a
+    parameterless activation does."""
+    act = BY_NAME[name]
+    args = arg_names(act, kind)
+    arrays = args[: len(args) - len(act.params)]
+    params = args[len(arrays) :]
+    call = ", ".join([f"{a}[i]" for a in arrays] + params)
+    body = f"for i in range(out.shape[0]):\n        out[i] = kern({call})"
+    drive = _kernel_source(
+        f"{name}_{kind}_flat", ", ".join([*arrays, "out", *params]), body, {"kern": kernel_of(act, kind)}
+    )
+    return _CompileWide(numba.njit(nogil=True)(drive))
 
 
 _ROW_KERNELS = {
@@ -143,7 +186,7 @@ class _CompileWide:
         self._seen = set()
 
     def __call__(self, *args):
-        key = tuple((a.dtype, a.flags.writeable) for a in args)
+        key = tuple((a.dtype, getattr(a, "ndim", 0), a.flags.writeable) for a in args)
         if key not in self._seen:
             with _wide_vectors():
                 self.dispatcher.compile(tuple(numba.typeof(a) for a in args))

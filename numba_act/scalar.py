@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from ._math import exp, exp_split, expm1, fma, recip, recip12
+from ._special import exp_neg_sq_split, log1p
 
 
 @njit(cache=True)
@@ -144,3 +145,648 @@ def relu_backward(dy, x):
     if x > T(0.0):
         return dy
     return T(0.0) if x <= T(0.0) else x
+
+
+# ------------------------------------------------------------ piecewise
+# Kinks follow PyTorch's conventions (its autograd formulas); NaN inputs give
+# NaN for every function and derivative (`x if x != x`), where PyTorch's
+# derivatives return a number.
+
+
+@njit(cache=True)
+def _nan_or(x, v):
+    return x if x != x else v
+
+
+@njit(cache=True)
+def _div6(s, s_lo):
+    """(s + s_lo) / 6 to about 0.5 ulp, without a division."""
+    T = type(s)
+    inv = T(1.0 / 6.0)
+    q = s * inv
+    r = fma(-q, T(6.0), s) + s_lo
+    return fma(r, inv, q)
+
+
+@njit(cache=True)
+def identity(x):
+    return x
+
+
+@njit(cache=True)
+def identity_grad(x):
+    return _nan_or(x, type(x)(1.0))
+
+
+@njit(cache=True)
+def identity_backward(dy, x):
+    return _nan_or(x, dy)
+
+
+@njit(cache=True)
+def binary_step(x):
+    T = type(x)
+    return _nan_or(x, T(1.0) if x >= T(0.0) else T(0.0))
+
+
+@njit(cache=True)
+def binary_step_grad(x):
+    return _nan_or(x, type(x)(0.0))
+
+
+@njit(cache=True)
+def binary_step_backward(dy, x):
+    return _nan_or(x, type(x)(0.0))
+
+
+@njit(cache=True)
+def hardtanh(x, min_val, max_val):
+    # NaN fails both comparisons and passes through; -0.0 stays -0.0 (as
+    # torch.clamp).
+    v = min_val if x < min_val else x
+    return max_val if x > max_val else v
+
+
+@njit(cache=True)
+def hardtanh_grad(x, min_val, max_val):
+    T = type(x)
+    return _nan_or(x, T(1.0) if (x > min_val and x < max_val) else T(0.0))
+
+
+@njit(cache=True)
+def hardtanh_backward(dy, x, min_val, max_val):
+    # A select, as PyTorch's hardtanh_backward: 0 outside even for dy = inf.
+    return _nan_or(x, dy if (x > min_val and x < max_val) else type(x)(0.0))
+
+
+@njit(cache=True)
+def relu6(x):
+    T = type(x)
+    return hardtanh(x, T(0.0), T(6.0))
+
+
+@njit(cache=True)
+def relu6_grad(x):
+    T = type(x)
+    return hardtanh_grad(x, T(0.0), T(6.0))
+
+
+@njit(cache=True)
+def relu6_backward(dy, x):
+    T = type(x)
+    return hardtanh_backward(dy, x, T(0.0), T(6.0))
+
+
+@njit(cache=True)
+def leaky_relu(x, negative_slope):
+    return x if x > type(x)(0.0) else negative_slope * x
+
+
+@njit(cache=True)
+def leaky_relu_grad(x, negative_slope):
+    return _nan_or(x, type(x)(1.0) if x > type(x)(0.0) else negative_slope)
+
+
+@njit(cache=True)
+def leaky_relu_backward(dy, x, negative_slope):
+    return _nan_or(x, dy if x > type(x)(0.0) else dy * negative_slope)
+
+
+@njit(cache=True)
+def hardsigmoid(x):
+    # (x + 3) / 6 on (-3, 3): x + 3 is exact near -3 (Sterbenz), and the
+    # division is compensated, so small results keep their accuracy.
+    T = type(x)
+    v = _div6(x + T(3.0), T(0.0))
+    v = T(0.0) if x <= T(-3.0) else v
+    return T(1.0) if x >= T(3.0) else v
+
+
+@njit(cache=True)
+def hardsigmoid_grad(x):
+    T = type(x)
+    return _nan_or(x, T(1.0 / 6.0) if (x > T(-3.0) and x < T(3.0)) else T(0.0))
+
+
+@njit(cache=True)
+def hardsigmoid_backward(dy, x):
+    T = type(x)
+    return _nan_or(x, _div6(dy, T(0.0)) if (x > T(-3.0) and x < T(3.0)) else T(0.0))
+
+
+@njit(cache=True)
+def hardswish(x):
+    # x (x + 3) / 6 on (-3, 3), with the product kept exactly (FMA).
+    T = type(x)
+    s = x + T(3.0)
+    p = x * s
+    v = _div6(p, fma(x, s, -p))
+    v = x * T(0.5) if abs(x) < T(8.673617379884035e-19) else v  # x/2 + x**2/6: exact for tiny x
+    v = T(0.0) if x <= T(-3.0) else v
+    return x if x >= T(3.0) else v
+
+
+@njit(cache=True)
+def hardswish_grad(x):
+    # (2x + 3) / 6 on (-3, 3): exact near its zero at -1.5 (Sterbenz).
+    T = type(x)
+    v = _div6(x + x + T(3.0), T(0.0))
+    v = T(0.0) if x <= T(-3.0) else v
+    return _nan_or(x, T(1.0) if x >= T(3.0) else v)
+
+
+@njit(cache=True)
+def hardswish_backward(dy, x):
+    T = type(x)
+    g = x + x + T(3.0)
+    p = dy * g
+    v = _div6(p, fma(dy, g, -p))
+    v = T(0.0) if x <= T(-3.0) else v
+    return _nan_or(x, dy if x >= T(3.0) else v)
+
+
+@njit(cache=True)
+def softshrink(x, lambd):
+    T = type(x)
+    v = x - lambd if x > lambd else T(0.0)
+    v = x + lambd if x < -lambd else v
+    return _nan_or(x, v)
+
+
+@njit(cache=True)
+def softshrink_grad(x, lambd):
+    T = type(x)
+    return _nan_or(x, T(1.0) if (x > lambd or x < -lambd) else T(0.0))
+
+
+@njit(cache=True)
+def softshrink_backward(dy, x, lambd):
+    return _nan_or(x, dy if (x > lambd or x < -lambd) else type(x)(0.0))
+
+
+@njit(cache=True)
+def hardshrink(x, lambd):
+    return _nan_or(x, x if (x > lambd or x < -lambd) else type(x)(0.0))
+
+
+@njit(cache=True)
+def threshold(x, threshold, value):
+    return _nan_or(x, x if x > threshold else value)
+
+
+@njit(cache=True)
+def threshold_grad(x, threshold, value):
+    T = type(x)
+    return _nan_or(x, T(1.0) if x > threshold else T(0.0))
+
+
+@njit(cache=True)
+def threshold_backward(dy, x, threshold, value):
+    return _nan_or(x, dy if x > threshold else type(x)(0.0))
+
+
+@njit(cache=True)
+def softsign(x):
+    # x / (1 + |x|) with the sum's rounding error kept; |x| is capped where
+    # the result rounds to +-1 (recip needs 1/d normal).  NaN passes.
+    T = type(x)
+    a = abs(x)
+    big = T(18446744073709551616.0)  # 2**64
+    a = big if a > big else a
+    one = T(1.0)
+    hi = a if a > one else one
+    lo = one if a > one else a
+    d, d_lo = _fast2sum(hi, lo)
+    return math.copysign(_quotient(a, d, d_lo, recip(d)), x)
+
+
+@njit(cache=True)
+def _softsign_slope(x, dy):
+    """dy / (1 + |x|)**2, the power-of-two scale of huge |x| applied last."""
+    T = type(x)
+    a = abs(x)
+    big = T(18446744073709551616.0)  # 2**64
+    huge = a > big
+    a = a * T(5.421010862427522e-20) if huge else a  # * 2**-64, exact
+    one = T(1.0)
+    # 1 + |x| = 2**64 (a + 2**-64): the 1 is below half an ulp of a then.
+    hi = a if (a > one or huge) else one
+    lo = T(0.0) if huge else (one if a > one else a)
+    d, d_lo = _fast2sum(hi, lo)
+    y = _quotient(one, d, d_lo, recip(d))
+    r = (dy * y) * y
+    # (2**-64)**2 = 2**-128 in two steps (2**-128 is subnormal in float32).
+    s = T(5.421010862427522e-20) if huge else one
+    r = (r * s) * s
+    return dy * T(0.0) if abs(x) == T(np.inf) else r
+
+
+@njit(cache=True)
+def softsign_grad(x):
+    return _softsign_slope(x, type(x)(1.0))
+
+
+@njit(cache=True)
+def softsign_backward(dy, x):
+    return _softsign_slope(x, dy)
+
+
+# ------------------------------------------------------ exponential family
+def _dw(text):
+    """A decimal constant as a float64 pair hi + lo (lo: the rounding error)."""
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 60
+    d = Decimal(1)
+    for factor in text.split("*"):
+        d *= Decimal(factor)
+    hi = float(d)
+    return hi, float(d - Decimal(hi))
+
+
+# SELU's constants as PyTorch writes them, as double-word pairs: scale, and
+# scale * alpha.
+SELU_SCALE = "1.0507009873554804934193349852946"
+SELU_ALPHA = "1.6732632423543772848170429916717"
+_SCALE_HI, _SCALE_LO = _dw(SELU_SCALE)
+_SA_HI, _SA_LO = _dw(f"{SELU_SCALE}*{SELU_ALPHA}")
+
+
+@njit(cache=True)
+def _quotient2(n, n_lo, d, d_lo, y):
+    """(n + n_lo) / (d + d_lo) to about 0.5 ulp, y ~ 1/d as in _quotient."""
+    q0 = n * y
+    return fma(fma(-q0, d, n) + (n_lo - q0 * d_lo), y, q0)
+
+
+@njit(cache=True)
+def _logistic_parts(z):
+    """(q1, qe, ea, eb) with e = exp(-|z|) = ea * eb (eb a power of two):
+    q1 = 1 / (1 + e) and qe = ea / (1 + e), each to about 0.5 ulp, so that
+    sigmoid(|z|) = q1 and sigmoid(-|z|) = qe * eb."""
+    one = type(z)(1.0)
+    ea, eb = exp_split(-abs(z))
+    d, d_lo = _fast2sum(one, ea * eb)
+    y = recip12(d)
+    return _quotient(one, d, d_lo, y), _quotient(ea, d, d_lo, y), ea, eb
+
+
+@njit(cache=True)
+def _inv_scaled(v, c):
+    """v / c to about 0.5 ulp; 1/c is loop-invariant for a scalar c."""
+    inv = type(v)(1.0) / c
+    q = v * inv
+    r = fma(fma(-q, c, v), inv, q)
+    return r if r == r else q  # v = +-inf (NaN v stays NaN)
+
+
+@njit(cache=True)
+def _mul_dw(hi, lo, v):
+    """(hi + lo) * v with one rounding (about 0.5 ulp); for tiny v the small
+    term lo * v is formed scaled up, so it does not underflow first."""
+    T = type(v)
+    tiny = abs(v) < T(8.673617379884035e-19)  # 2**-60
+    s = T(1099511627776.0) if tiny else T(1.0)  # 2**40
+    c = (lo * (v * s)) * (T(9.094947017729282e-13) if tiny else T(1.0))
+    r = fma(hi, v, c)
+    return r if r == r else hi * v  # v = +-inf (NaN v stays NaN)
+
+
+@njit(cache=True)
+def _far(x, r, right, left):
+    """r, or the limits beyond |x| = 1e4 (right for x > 1e4, left for
+    x < -1e4), where the x * exp(x)-type formulas would meet inf * 0 or
+    lose the exp clamp; NaN passes as r."""
+    T = type(x)
+    v = right if x > T(1e4) else r
+    return left if x < T(-1e4) else v
+
+
+@njit(cache=True)
+def elu(x, alpha):
+    return x if x > type(x)(0.0) else alpha * expm1(x)
+
+
+@njit(cache=True)
+def elu_grad(x, alpha):
+    return type(x)(1.0) if x > type(x)(0.0) else alpha * exp(x)
+
+
+@njit(cache=True)
+def elu_backward(dy, x, alpha):
+    if x > type(x)(0.0):
+        return dy
+    ea, eb = exp_split(x)  # the power-of-two factor last: dy * f'(x) may be normal where f'(x) is not
+    return ((dy * alpha) * ea) * eb
+
+
+@njit(cache=True)
+def celu(x, alpha):
+    return x if x > type(x)(0.0) else alpha * expm1(_inv_scaled(x, alpha))
+
+
+@njit(cache=True)
+def celu_grad(x, alpha):
+    return type(x)(1.0) if x > type(x)(0.0) else exp(_inv_scaled(x, alpha))
+
+
+@njit(cache=True)
+def celu_backward(dy, x, alpha):
+    if x > type(x)(0.0):
+        return dy
+    ea, eb = exp_split(_inv_scaled(x, alpha))
+    return (dy * ea) * eb
+
+
+@njit(cache=True)
+def selu(x):
+    T = type(x)
+    hi, lo = T(_SCALE_HI), T((_SCALE_HI - np.float64(T(_SCALE_HI))) + _SCALE_LO)
+    shi, slo = T(_SA_HI), T((_SA_HI - np.float64(T(_SA_HI))) + _SA_LO)
+    return _mul_dw(hi, lo, x) if x > T(0.0) else _mul_dw(shi, slo, expm1(x))
+
+
+@njit(cache=True)
+def selu_grad(x):
+    T = type(x)
+    shi, slo = T(_SA_HI), T((_SA_HI - np.float64(T(_SA_HI))) + _SA_LO)
+    return _nan_or(x, T(_SCALE_HI) if x > T(0.0) else _mul_dw(shi, slo, exp(x)))
+
+
+@njit(cache=True)
+def selu_backward(dy, x):
+    T = type(x)
+    if x > T(0.0):
+        hi, lo = T(_SCALE_HI), T((_SCALE_HI - np.float64(T(_SCALE_HI))) + _SCALE_LO)
+        return _mul_dw(hi, lo, dy)
+    shi, slo = T(_SA_HI), T((_SA_HI - np.float64(T(_SA_HI))) + _SA_LO)
+    ea, eb = exp_split(x)
+    return (_mul_dw(shi, slo, dy) * ea) * eb
+
+
+@njit(cache=True)
+def silu(x):
+    # x sigmoid(x): x / (1 + e) for x >= 0, (x ea / (1 + e)) eb for x < 0,
+    # with x ea kept exactly, so the tail is as accurate as sigmoid's.
+    T = type(x)
+    one = T(1.0)
+    ea, eb = exp_split(-abs(x))
+    d, d_lo = _fast2sum(one, ea * eb)
+    y = recip12(d)
+    neg = x < T(0.0)
+    n = x * ea if neg else x
+    n_lo = fma(x, ea, -n) if neg else T(0.0)
+    r = _quotient2(n, n_lo, d, d_lo, y) * (eb if neg else one)
+    r = x * T(0.5) if abs(x) < T(8.673617379884035e-19) else r  # x/2 + x**2/4: exact for tiny x
+    return _far(x, r, x, T(-0.0))
+
+
+@njit(cache=True)
+def _silu_slope(x, dy):
+    """dy * silu'(x), silu'(x) = sigmoid(x) (1 + x sigmoid(-x))."""
+    T = type(x)
+    q1, qe, ea, eb = _logistic_parts(x)
+    neg = x < T(0.0)
+    s_other = q1 if neg else qe * eb  # sigmoid(-x)
+    bracket = fma(x, s_other, T(1.0))
+    r = ((dy * (qe if neg else q1)) * bracket) * (eb if neg else T(1.0))
+    return _far(x, r, dy, dy * T(-0.0))
+
+
+@njit(cache=True)
+def silu_grad(x):
+    return _silu_slope(x, type(x)(1.0))
+
+
+@njit(cache=True)
+def silu_backward(dy, x):
+    return _silu_slope(x, dy)
+
+
+@njit(cache=True)
+def _sigmoid_dw(z, z_lo, k):
+    """(q, b) with k * sigmoid(z + z_lo) = q * b for a small z_lo, b a power
+    of two to apply last: k sigmoid(z) (1 + sigmoid(-z) z_lo), with k times
+    the numerator kept exactly in the compensated quotient."""
+    T = type(z)
+    one = T(1.0)
+    ea, eb = exp_split(-abs(z))
+    e = ea * eb
+    d, d_lo = _fast2sum(one, e)
+    y = recip12(d)
+    neg = z < T(0.0)
+    num = ea if neg else one
+    m = k * num
+    q = _quotient2(m, fma(k, num, -m), d, d_lo, y)
+    s_other = (one if neg else e) * y  # sigmoid(-z), enough for the correction
+    return fma(q, s_other * z_lo, q), (eb if neg else one)
+
+
+@njit(cache=True)
+def _sigmoid_dw_slope(z, z_lo, dy):
+    """dy * sigmoid(z + z_lo), the power-of-two factor of exp applied last."""
+    q, b = _sigmoid_dw(z, z_lo, dy)
+    return q * b
+
+
+@njit(cache=True)
+def softplus(x, beta, threshold):
+    # (1/beta) log(1 + exp(beta x)), x itself where beta x > threshold
+    # (PyTorch's definition).  t = beta x is carried with its rounding error
+    # t_lo (softplus' relative sensitivity to t is |t| in the left tail), and
+    # log(1 + e**t) = max(t, 0) + log1p(exp(-|t|)).
+    T = type(x)
+    t = beta * x
+    t_lo = fma(beta, x, -t)
+    t_lo = t_lo if t_lo == t_lo else T(0.0)  # t = +-inf
+    one = T(1.0)
+    e = exp(-abs(t))
+    sig = (one if t >= T(0.0) else e) * recip12(one + e)  # sigmoid(t), enough for the correction
+    sp = ((t if t > T(0.0) else T(0.0)) + log1p(e)) + sig * t_lo
+    r = sp if beta == one else _inv_scaled(sp, beta)
+    return x if t > threshold else r
+
+
+@njit(cache=True)
+def softplus_grad(x, beta, threshold):
+    T = type(x)
+    t = beta * x
+    t_lo = fma(beta, x, -t)
+    t_lo = t_lo if t_lo == t_lo else T(0.0)
+    return _nan_or(x, T(1.0) if t > threshold else _sigmoid_dw_slope(t, t_lo, T(1.0)))
+
+
+@njit(cache=True)
+def softplus_backward(dy, x, beta, threshold):
+    T = type(x)
+    t = beta * x
+    t_lo = fma(beta, x, -t)
+    t_lo = t_lo if t_lo == t_lo else T(0.0)
+    return _nan_or(x, dy if t > threshold else _sigmoid_dw_slope(t, t_lo, dy))
+
+
+@njit(cache=True)
+def log_sigmoid(x):
+    # -softplus(-x) = min(x, 0) - log1p(exp(-|x|)): never log(0).
+    T = type(x)
+    L = log1p(exp(-abs(x)))
+    return x - L if x < T(0.0) else -L
+
+
+@njit(cache=True)
+def log_sigmoid_grad(x):
+    return _sigmoid_dw_slope(-x, type(x)(0.0), type(x)(1.0))
+
+
+@njit(cache=True)
+def log_sigmoid_backward(dy, x):
+    return _sigmoid_dw_slope(-x, type(x)(0.0), dy)
+
+
+@njit(cache=True)
+def _mish_parts(x):
+    """(n, ea, eb, e, d, d_lo, y) for mish: e = exp(x) = ea * eb, n = e (e + 2),
+    d + d_lo = n + 2, y ~ 1/d, tanh(softplus(x)) = n / (n + 2)."""
+    T = type(x)
+    two = T(2.0)
+    # tanh(softplus(x)) rounds to 1 beyond x = 20 in both precisions; the
+    # clamp keeps n finite.  NaN passes.
+    xc = T(20.0) if x > T(20.0) else x
+    ea, eb = exp_split(xc)
+    e = ea * eb
+    n = e * (e + two)
+    hi = n if n > two else two
+    lo = two if n > two else n
+    d, d_lo = _fast2sum(hi, lo)
+    return n, ea, eb, e, d, d_lo, recip(d)
+
+
+@njit(cache=True)
+def mish(x):
+    # x tanh(softplus(x)) = x n / (n + 2), n = e (e + 2), e = exp(x), with x
+    # times the numerator kept exactly in the compensated quotient.  For x < 0
+    # the numerator is x ea (e + 2) and eb (a power of two) is applied last,
+    # so the left tail keeps full accuracy where e is subnormal.
+    T = type(x)
+    n, ea, eb, e, d, d_lo, y = _mish_parts(x)
+    neg = x < T(0.0)
+    k = x * ea if neg else x
+    k_lo = fma(x, ea, -k) if neg else T(0.0)
+    f = e + T(2.0) if neg else n
+    m = k * f
+    r = _quotient2(m, fma(k, f, -m) + k_lo * f, d, d_lo, y) * (eb if neg else T(1.0))
+    return _far(x, r, x, T(-0.0))
+
+
+@njit(cache=True)
+def _mish_slope(x, dy):
+    # mish'(x) = n/(n+2) + 4 x e (1+e) / (n+2)**2
+    #          = e [(e + 2) + 4 x (1 + e) / (n + 2)] / (n + 2).
+    # Beyond x = 20 (e clamped there) it is 1 + (4x - 2) exp(-2x) to within 1e-17.
+    T = type(x)
+    n, ea, eb, e, d, d_lo, y = _mish_parts(x)
+    one = T(1.0)
+    w = _quotient(T(4.0) * x * (one + e), d, d_lo, y)
+    bracket = (e + T(2.0)) + w
+    k = dy * ea
+    m = k * bracket
+    r = _quotient2(m, fma(k, bracket, -m) + fma(dy, ea, -k) * bracket, d, d_lo, y) * eb
+    r = fma(dy * (T(4.0) * x - T(2.0)), exp(-(x + x)), dy) if x > T(20.0) else r  # 1 + (4x - 2) e**-2x
+    return _far(x, r, dy, dy * T(-0.0))
+
+
+@njit(cache=True)
+def mish_grad(x):
+    return _mish_slope(x, type(x)(1.0))
+
+
+@njit(cache=True)
+def mish_backward(dy, x):
+    return _mish_slope(x, dy)
+
+
+# gelu with the tanh approximation, PyTorch's formula:
+#   0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))) = x sigmoid(z),
+#   z = 2 sqrt(2/pi) x (1 + 0.044715 x**2).
+_GT_C1 = _dw("1.5957691216057307117597842397375")  # 2 sqrt(2/pi)
+_GT_C3 = _dw("1.5957691216057307117597842397375*0.044715")
+_GT_C1_HI, _GT_C1_LO = _GT_C1
+_GT_C3_HI, _GT_C3_LO = _GT_C3
+
+
+@njit(cache=True)
+def _gelu_tanh_z(x):
+    """(z, z_lo, dz/dx): z = x (c1 + c3 x**2) in double-word arithmetic
+    (sigmoid's relative sensitivity to z is |z|, up to ~100 in the tail)."""
+    T = type(x)
+    c1h, c1l = T(_GT_C1_HI), T((_GT_C1_HI - np.float64(T(_GT_C1_HI))) + _GT_C1_LO)
+    c3h, c3l = T(_GT_C3_HI), T((_GT_C3_HI - np.float64(T(_GT_C3_HI))) + _GT_C3_LO)
+    w = x * x
+    w_lo = fma(x, x, -w)
+    # u = c3 * x**2, as hi + lo
+    u = c3h * w
+    u_lo = fma(c3h, w, -u) + (c3h * w_lo + c3l * w)
+    # s = c1 + u
+    s, s_lo = _fast2sum(c1h, u) if c1h >= abs(u) else _fast2sum(u, c1h)
+    s_lo = s_lo + (u_lo + c1l)
+    z = x * s
+    z_lo = fma(x, s, -z) + x * s_lo
+    dz = fma(T(3.0) * c3h, w, c1h)
+    return z, z_lo, dz
+
+
+@njit(cache=True)
+def gelu_tanh(x):
+    T = type(x)
+    z, z_lo, dz = _gelu_tanh_z(x)
+    z_lo = z_lo if z_lo == z_lo else T(0.0)
+    r = _sigmoid_dw_slope(z, z_lo, x)
+    r = x * T(0.5) if abs(x) < T(8.673617379884035e-19) else r  # x/2 + O(x**2): exact for tiny x
+    return _far(x, r, x, T(-0.0))
+
+
+@njit(cache=True)
+def _gelu_tanh_slope(x, dy):
+    # d/dx x sigmoid(z) = sigmoid(z) (1 + x sigmoid(-z) z'), with z's
+    # rounding error folded into sigmoid(z) (its relative sensitivity is |z|).
+    T = type(x)
+    z, z_lo, dz = _gelu_tanh_z(x)
+    z_lo = z_lo if z_lo == z_lo else T(0.0)
+    zc = z
+    e = exp(-abs(zc))
+    d, d_lo = _fast2sum(T(1.0), e)
+    s_other = _quotient(T(1.0) if zc < T(0.0) else e, d, d_lo, recip12(d))  # sigmoid(-z)
+    bracket = fma(x * s_other, dz, T(1.0))
+    q, b = _sigmoid_dw(zc, z_lo, dy * bracket)
+    return _far(x, q * b, dy, dy * T(-0.0))
+
+
+@njit(cache=True)
+def gelu_tanh_grad(x):
+    return _gelu_tanh_slope(x, type(x)(1.0))
+
+
+@njit(cache=True)
+def gelu_tanh_backward(dy, x):
+    return _gelu_tanh_slope(x, dy)
+
+
+@njit(cache=True)
+def gaussian(x):
+    m, s = exp_neg_sq_split(x)
+    return m * s
+
+
+@njit(cache=True)
+def gaussian_grad(x):
+    return gaussian_backward(type(x)(1.0), x)
+
+
+@njit(cache=True)
+def gaussian_backward(dy, x):
+    # -2 x exp(-x**2), the power of two last (the product may be normal where
+    # exp(-x**2) is not).
+    T = type(x)
+    m, s = exp_neg_sq_split(x)
+    r = ((dy * (T(-2.0) * x)) * m) * s
+    return dy * math.copysign(T(0.0), -x) if abs(x) > T(1e4) else r

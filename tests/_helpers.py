@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import numba_act as na
-from numba_act.registry import ACTIVATIONS
+from numba_act.registry import ACTIVATIONS, BY_NAME
 from numba_act.testing import ref64
 
 KINDS = ("forward", "grad", "backward")
@@ -45,19 +45,34 @@ def dtype_params():
     return [pytest.param(np.dtype(d), id=np.dtype(d).name) for d in FLOATS]
 
 
-def call(act_name, kind, x, dy=None, **kw):
-    """Call the public function; backward gets (dy, x)."""
+def test_params(act_name):
+    """The parameter values the generic tests use, by keyword."""
+    act = BY_NAME[act_name]
+    return {p.name: v for p, v in zip(act.params, act.test_params())}
+
+
+def call(act_name, kind, x, dy=None, params=None, **kw):
+    """Call the public function (with the test parameters unless `params`
+    is given as a tuple); backward gets (dy, x)."""
     f = public(act_name, kind)
+    act = BY_NAME[act_name]
+    pkw = test_params(act_name) if params is None else {p.name: v for p, v in zip(act.params, params)}
     if kind == "backward":
-        return f(dy, x, **kw)
-    return f(x, **kw)
+        return f(dy, x, **pkw, **kw)
+    return f(x, **pkw, **kw)
+
+
+def ufunc_args(act_name, *arrays):
+    """The arrays followed by the test parameters: the raw ufunc's inputs."""
+    return (*arrays, *BY_NAME[act_name].test_params())
 
 
 def call_ufunc(act_name, kind, x, dy=None):
     """The raw numpy.ufunc (single-threaded, no dispatch)."""
     u = public(act_name, kind).ufunc
+    args = (dy, x) if kind == "backward" else (x,)
     with np.errstate(all="ignore"):
-        return u(dy, x) if kind == "backward" else u(x)
+        return u(*ufunc_args(act_name, *args))
 
 
 # ------------------------------------------------------------------ inputs
@@ -152,42 +167,46 @@ def float64_inputs(core, seed=0, n=2400):
 
 
 # -------------------------------------------------------------- references
-def ref_float64(act_name, kind, x, dy=None):
+def ref_float64(act_name, kind, x, dy=None, params=None):
     """float64 reference (libm, ~1e-16 relative) for float32 tests."""
+    ps = BY_NAME[act_name].test_params() if params is None else tuple(params)
+    # float32 calls cast their parameters to float32: the exact function is
+    # the one of the rounded parameters.
+    ps = tuple(float(np.float32(p)) for p in ps)
     with np.errstate(all="ignore"):
         x64 = np.asarray(x, np.float64)
         if kind == "forward":
-            return ref64(act_name, "forward")(x64)
-        g = ref64(act_name, "grad")(x64)
+            return ref64(act_name, "forward")(x64, *ps)
+        g = ref64(act_name, "grad")(x64, *ps)
         if kind == "grad":
             return g
         return np.asarray(dy, np.float64) * g
 
 
 @functools.cache
-def _mp_values(act_name, kind, xs, dys):
+def _mp_values(act_name, kind, xs, dys, params):
     """mpmath values (tuple of mpf) of the exact function at float64 points."""
     import mpmath
-
-    from numba_act.registry import BY_NAME
 
     act = BY_NAME[act_name]
     fn = act.ref if kind == "forward" else act.ref_grad
     with mpmath.workdps(MP_DPS):
-        vals = [fn(mpmath, mpmath.mpf(v)) for v in xs]
+        ps = [mpmath.mpf(p) for p in params]
+        vals = [fn(mpmath, mpmath.mpf(v), *ps) for v in xs]
         if kind == "backward":
             vals = [mpmath.mpf(d) * v for d, v in zip(dys, vals)]
         return tuple(+v for v in vals)
 
 
-def ref_mpmath(act_name, kind, x, dy=None):
+def ref_mpmath(act_name, kind, x, dy=None, params=None):
     """Exact values (mpf, MP_DPS digits) at the float64 points x (and dy)."""
+    ps = BY_NAME[act_name].test_params() if params is None else tuple(float(p) for p in params)
     xs = tuple(float(v) for v in np.asarray(x, np.float64))
     dys = None if dy is None else tuple(float(v) for v in np.asarray(dy, np.float64))
     grad_kind = "grad" if kind == "backward" else kind
     if kind == "backward":
-        return _mp_values(act_name, "backward", xs, dys)
-    return _mp_values(act_name, grad_kind, xs, None)
+        return _mp_values(act_name, "backward", xs, dys, ps)
+    return _mp_values(act_name, grad_kind, xs, None, ps)
 
 
 # -------------------------------------------------------------- ulp errors

@@ -4,12 +4,17 @@ import pickle
 
 import numpy as np
 import pytest
-from _helpers import KINDS, act_kind_params, public, public_name
+from _helpers import KINDS, act_kind_params, call, public_name
 
 import numba_act as na
 from numba_act.registry import ACTIVATIONS
 
-ELEMENTWISE_NAMES = [public_name(a.name, k) for a in ACTIVATIONS for k in KINDS]
+# Generic calling tests call f(x) / f(dy, x): activations whose parameters
+# have no default (threshold, as in PyTorch) are tested in test_params.py.
+ELEMENTWISE_NAMES = [
+    public_name(a.name, k) for a in ACTIVATIONS for k in KINDS if all(p.default is not None for p in a.params)
+]
+N_PARAMS = {public_name(a.name, k): len(a.params) for a in ACTIVATIONS for k in KINDS}
 SOFTMAX_NAMES = ["softmax", "softmax_backward", "softmax_jacobian"]
 ALL_NAMES = ELEMENTWISE_NAMES + SOFTMAX_NAMES
 
@@ -42,6 +47,8 @@ def test_registry_entry_complete(act):
     )
     for field in ("forward", "grad", "ref", "ref_grad", "ref64", "ref64_grad"):
         assert callable(getattr(act, field)), f"{act.name}: {field} is not callable"
+    ps = act.test_params()
+    assert all(isinstance(p, float) for p in ps), f"{act.name}: a parameter has neither default nor sample"
     lo, hi = act.core
     assert lo < hi
     # The references evaluate, at a few points, to finite values that agree
@@ -49,9 +56,9 @@ def test_registry_entry_complete(act):
     with mpmath.workdps(30):
         for x in (lo, -1.0, -0.25, 0.5, 2.0, hi):
             for ref, ref64 in ((act.ref, act.ref64), (act.ref_grad, act.ref64_grad)):
-                v = ref(mpmath, mpmath.mpf(x))
+                v = ref(mpmath, mpmath.mpf(x), *map(mpmath.mpf, ps))
                 assert isinstance(v, mpmath.mpf) and mpmath.isfinite(v), f"{act.name}: reference at {x} is {v!r}"
-                w = ref64(x)
+                w = ref64(x, *ps)
                 assert math.isfinite(w) and abs(w - float(v)) <= 1e-14 * max(1.0, abs(float(v))), (act.name, x, v, w)
 
 
@@ -68,9 +75,9 @@ def test_ufunc_attribute(name):
     f = getattr(na, name)
     u = f.ufunc
     assert isinstance(u, np.ufunc)
-    assert u.nin == nin(name) and u.nout == 1
-    sig_in = "f" * nin(name)
-    assert f"{sig_in}->f" in u.types and f"{'d' * nin(name)}->d" in u.types
+    n = nin(name) + N_PARAMS[name]
+    assert u.nin == n and u.nout == 1
+    assert f"{'f' * n}->f" in u.types and f"{'d' * n}->d" in u.types
     assert f.ufunc is u  # built once
     assert f.__name__ == name
 
@@ -92,10 +99,10 @@ INT_DTYPES = [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uin
 def test_integer_and_bool_promotion(act, kind, dt):
     x = np.array([0, 1, 2, 3, 100]).astype(dt)
     expected = np.exp(x[:0]).dtype
-    y = public(act.name, kind)(*([x] * nin(public_name(act.name, kind))))
+    y = call(act.name, kind, x, x)
     assert y.dtype == expected, f"{dt} -> {y.dtype}, np.exp gives {expected}"
     xf = x.astype(expected)
-    np.testing.assert_array_equal(y, public(act.name, kind)(*([xf] * nin(public_name(act.name, kind)))))
+    np.testing.assert_array_equal(y, call(act.name, kind, xf, xf))
 
 
 @pytest.mark.parametrize(
@@ -168,7 +175,7 @@ def test_scalars_and_sequences_follow_np_exp(name, value):
 def test_backward_promotion(act, dy, x, expected):
     """NEP 50: Python scalars are weak, NumPy scalars are not; then float
     promotion as np.exp."""
-    b = public(act.name, "backward")(dy, x)
+    b = call(act.name, "backward", x, dy)
     assert b.dtype == expected
     assert b.dtype == np.exp(np.add(dy, x)).dtype
 
@@ -178,13 +185,13 @@ def test_backward_broadcasting(act):
     rng = np.random.default_rng(0)
     dy = rng.standard_normal((4, 1, 3))
     x = rng.standard_normal((5, 1)) * 3
-    b = public(act.name, "backward")(dy, x)
+    b = call(act.name, "backward", x, dy)
     assert b.shape == (4, 5, 3)
     db, xb = np.broadcast_arrays(dy, x)
-    np.testing.assert_array_equal(b, public(act.name, "backward")(db.copy(), xb.copy()))
+    np.testing.assert_array_equal(b, call(act.name, "backward", xb.copy(), db.copy()))
     # a scalar dy
     np.testing.assert_array_equal(
-        public(act.name, "backward")(0.5, x), public(act.name, "backward")(np.full(x.shape, 0.5), x)
+        call(act.name, "backward", x, 0.5), call(act.name, "backward", x, np.full(x.shape, 0.5))
     )
 
 
@@ -388,7 +395,7 @@ def test_wrong_number_of_arguments(name):
     with pytest.raises(TypeError):
         f()
     with pytest.raises(TypeError):
-        f(*([x] * (nin(name) + 1)))
+        f(*([x] * (nin(name) + N_PARAMS[name] + 1)))
     if nin(name) == 2:
         with pytest.raises(TypeError):
             f(x)

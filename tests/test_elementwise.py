@@ -42,9 +42,23 @@ def _exact_grad_underflows(act_name, x, dtype):
         return np.array([bool(v != 0 and abs(v) < tiny) for v in vals])
 
 
-def _check_accuracy(y, exact, x, dtype, kind, label, keep=None):
+def _scale(act, kind, x, dy=None):
+    """Magnitude of the cancelling terms of a derivative (see
+    Activation.grad_scale), or None."""
+    if kind == "forward" or act.grad_scale is None:
+        return None
+    with np.errstate(all="ignore"):
+        s = act.grad_scale(np.asarray(x, np.float64), *act.test_params())
+        if kind == "backward":
+            s = s * np.abs(np.asarray(dy, np.float64))
+    return s
+
+
+def _check_accuracy(y, exact, x, dtype, kind, label, keep=None, scale=None):
     """NaN/inf agreement, ulp error where the exact value is normal, and
-    absolute error (in subnormal spacings) where it is subnormal."""
+    absolute error (in subnormal spacings) where it is subnormal.  With
+    `scale` (derivatives whose terms cancel near an interior zero), errors
+    are in ulps of max(|exact|, scale)."""
     dtype = np.dtype(dtype)
     assert y.dtype == dtype, f"{label}: result dtype {y.dtype}, expected {dtype}"
     target = ULP_TARGET[kind]
@@ -60,11 +74,25 @@ def _check_accuracy(y, exact, x, dtype, kind, label, keep=None):
         f"{label}: inf mismatch at x={x[inf_bad][:5]} (got {y[inf_bad][:5]}, exact {r[inf_bad][:5]})"
     )
 
+    if not np.any(keep & (r != 0) & ~np.isnan(r)):
+        # an identically zero derivative (binary_step'): exact zeros
+        assert np.array_equal(y[keep], r[keep], equal_nan=True), f"{label}: not exactly 0"
+        return
     err, mask = ulp_errors(y, exact, dtype)
+    if scale is not None:
+        with np.errstate(all="ignore"):
+            ra = np.abs(r.astype(np.float64))[mask]
+            sc = np.asarray(scale, np.float64)[mask]
+            p = np.finfo(dtype).nmant + 1
+            ulp_r = np.ldexp(1.0, np.frexp(np.where(ra > 0, ra, 1.0))[1] - p)
+            ulp_s = np.ldexp(1.0, np.frexp(np.where(sc > 0, sc, 1.0))[1] - p)
+            err = np.where(sc > ra, err * ulp_r / np.maximum(ulp_s, ulp_r), err)
     err = err[keep[mask]]
     mask = mask & keep
     e, at = worst(err, x, mask)
-    assert mask.sum() > 0.3 * keep.sum(), f"{label}: too few inputs with a normal exact value ({mask.sum()})"
+    # enough checked points (functions such as relu6' are nonzero only on a
+    # short interval, so a fixed count rather than a share of all inputs)
+    assert mask.sum() >= min(0.3 * keep.sum(), 500), f"{label}: too few inputs with a normal exact value ({mask.sum()})"
     assert e <= target, f"{label}: {e:.3f} ulp at x={at!r} (target {target})"
 
     serr, smask = subnormal_errors(y, exact, dtype)
@@ -85,7 +113,8 @@ def test_accuracy_float32(act, kind):
     assert np.array_equal(x, x_before) and np.array_equal(dy, dy_before), "input modified"
     exact = ref_float64(act.name, kind, x, dy)
     keep = ~_exact_grad_underflows(act.name, x, np.float32) if kind == "backward" else None
-    _check_accuracy(y, exact, x, np.float32, kind, f"float32 {act.name} {kind}", keep)
+    scale = _scale(act, kind, x, dy)
+    _check_accuracy(y, exact, x, np.float32, kind, f"float32 {act.name} {kind}", keep, scale)
 
 
 @pytest.mark.parametrize("act,kind", act_kind_params())
@@ -96,7 +125,8 @@ def test_accuracy_float64(act, kind):
     y = call(act.name, kind, x, dy)
     exact = ref_mpmath(act.name, kind, x, dy if kind == "backward" else None)
     keep = ~_exact_grad_underflows(act.name, x, np.float64) if kind == "backward" else None
-    _check_accuracy(y, exact, x, np.float64, kind, f"float64 {act.name} {kind}", keep)
+    scale = _scale(act, kind, x, dy)
+    _check_accuracy(y, exact, x, np.float64, kind, f"float64 {act.name} {kind}", keep, scale)
 
 
 def _underflow_params():
@@ -131,7 +161,15 @@ def test_backward_where_grad_underflows(act, dtype):
     dy = dy.astype(dtype)
     y = call(act.name, "backward", x, dy)
     exact = (ref_float64 if dtype == np.float32 else ref_mpmath)(act.name, "backward", x, dy)
-    _check_accuracy(y, exact, x, dtype, "backward", f"{dtype.name} {act.name} backward, f' subnormal")
+    _check_accuracy(
+        y,
+        exact,
+        x,
+        dtype,
+        "backward",
+        f"{dtype.name} {act.name} backward, f' subnormal",
+        scale=_scale(act, "backward", x, dy),
+    )
 
 
 # ------------------------------------------------------------ tail values
@@ -204,16 +242,21 @@ def test_backward_nan_dy(act, dtype):
     """NaN upstream gradients give NaN wherever f'(x) is finite and nonzero."""
     x = np.array([-3.0, -0.5, 0.25, 2.0, 7.0], dtype)
     g = ref_float64(act.name, "grad", x)
+    if act.name == "threshold":
+        x = x + 1.0  # (above the test threshold)
+        g = ref_float64(act.name, "grad", x)
     live = np.isfinite(g) & (g != 0)
-    assert live.any()
-    y = public(act.name, "backward")(np.full(x.size, np.nan, dtype), x)
+    if not live.any():
+        pytest.skip(f"{act.name}' is 0 at these points")
+    y = call(act.name, "backward", x, np.full(x.size, np.nan, dtype))
     assert np.isnan(y[live]).all(), y
 
 
 def _exact_rounded(act, kind, x, dtype):
     fn = act.ref if kind == "forward" else act.ref_grad
     with mpmath.workdps(MP_DPS):
-        vals = [fn(mpmath, mpmath.mpf(float(v))) for v in x]
+        ps = [mpmath.mpf(float(np.dtype(dtype).type(p))) for p in act.test_params()]
+        vals = [fn(mpmath, v if isinstance(v, mpmath.mpf) else mpmath.mpf(float(v)), *ps) for v in x]
         if kind == "backward":
             vals = [-0.5 * v for v in vals]
         return np.array([float(v) for v in vals]).astype(dtype)
@@ -225,7 +268,9 @@ def test_infinities(act, kind, dtype):
     """f(+-inf) is the exact limit (sigmoid 0/1, tanh +-1, derivatives 0, ...)."""
     x = np.array([np.inf, -np.inf], dtype)
     y = call(act.name, kind, x, _dy(dtype, 2))
-    expected = _exact_rounded(act, kind, x, dtype)
+    # The limits, as the exact values at +-2**2000 rounded (mpmath has no
+    # limits of x * sigmoid(x) and the like at infinity).
+    expected = _exact_rounded(act, kind, [mpmath.mpf(2) ** 2000, -(mpmath.mpf(2) ** 2000)], dtype)
     np.testing.assert_array_equal(y, expected)
 
 
@@ -253,8 +298,13 @@ def test_extreme_finite_inputs(act, kind, dtype):
     )
     y = call(act.name, kind, x, _dy(dtype, x.size))
     expected = _exact_rounded(act, kind, x, dtype)
+    unit = fi.smallest_subnormal
     for xi, yi, ei in zip(x, y, expected):
-        assert yi == ei and np.signbit(yi) == np.signbit(ei), f"{act.name} {kind}({xi!r}) = {yi!r}, expected {ei!r}"
+        # Subnormal results may be one unit (the smallest subnormal) off:
+        # constants such as selu's are double-word products whose small
+        # term rounds on the subnormal grid before the final rounding.
+        ok = yi == ei or (abs(ei) < fi.tiny and abs(float(yi) - float(ei)) <= float(unit))
+        assert ok and np.signbit(yi) == np.signbit(ei), f"{act.name} {kind}({xi!r}) = {yi!r}, expected {ei!r}"
 
 
 @pytest.mark.parametrize("dtype", dtype_params())
@@ -316,8 +366,8 @@ def test_backward_is_dy_times_grad(act, dtype):
     lo, hi = act.core
     x = rng.uniform(lo, hi, 5000).astype(dtype)
     dy = rng.standard_normal(5000).astype(dtype)
-    b = public(act.name, "backward")(dy, x)
-    g = public(act.name, "grad")(x)
+    b = call(act.name, "backward", x, dy)
+    g = call(act.name, "grad", x)
     assert b.dtype == dtype
     np.testing.assert_allclose(b, dy * g, rtol=2 * np.finfo(dtype).eps, atol=4 * float(np.finfo(dtype).tiny))
 

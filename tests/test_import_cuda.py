@@ -32,9 +32,12 @@ assert "numba.cuda" not in sys.modules, "import numba_act imported numba.cuda"
 assert "numba_act.cuda" not in sys.modules
 # CPU calls do not import it either
 x = np.linspace(-3, 3, 12).reshape(3, 4)
+from numba_act.registry import ACTIVATIONS
+required = {a.name: {p.name: p.sample for p in a.params if p.default is None} for a in ACTIVATIONS}
 for name in na.__all__:
     f = getattr(na, name)
-    f(x, x) if name.endswith("backward") else f(x)
+    kw = required.get(name.removesuffix("_grad").removesuffix("_backward"), {})
+    f(x, x, **kw) if name.endswith("backward") else f(x, **kw)
 na.sigmoid(x.astype(np.float16)); na.softmax(x.astype(np.float32), axis=0)
 bad = sorted(m for m in sys.modules if m == "numba.cuda" or m.startswith(("numba.cuda.", "numba_act.cuda", "numba_cuda")))
 assert not bad, bad

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from _helpers import public
+from _helpers import call
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -119,11 +119,14 @@ def test_backward_is_dy_times_grad(act, dtype, data):
             elements=st.one_of(st.just(0.0), finite(dtype, 2.0**-10, 1024.0), finite(dtype, -1024.0, -(2.0**-10))),
         )
     )
-    b = public(act.name, "backward")(dy, x)
-    g = public(act.name, "grad")(x)
+    b = call(act.name, "backward", x, dy)
+    g = call(act.name, "grad", x)
     assert b.dtype == dtype
     eps = float(np.finfo(dtype).eps)
-    np.testing.assert_allclose(b, dy * g, rtol=2 * eps, atol=0)
+    # Where f'(x) is subnormal, dy * g loses digits that the fused backward
+    # keeps (it applies the small power of two last): absolute slack there.
+    tiny = float(np.finfo(dtype).tiny)
+    np.testing.assert_allclose(b, dy * g, rtol=2 * eps, atol=2 * tiny * float(np.abs(dy).max(initial=0.0)))
 
 
 @pytest.mark.parametrize("act", [pytest.param(a, id=a.name) for a in ACTIVATIONS])
@@ -133,9 +136,11 @@ def test_float32_matches_float64_rounded(act, x):
     bounds at float32 inputs (consistency across dtypes)."""
     x32 = np.float32(x) if abs(x) < 3e38 else np.float32(np.sign(x) * 3e38)
     for kind in ("forward", "grad"):
-        f = public(act.name, kind)
-        y32 = f(x32)
-        y64 = f(np.float64(x32))
+        y32 = call(act.name, kind, x32)
+        y64 = call(act.name, kind, np.float64(x32))
         assume(abs(y64) >= float(np.finfo(np.float32).tiny) or y64 == 0)
-        ulp = np.spacing(np.float32(abs(y64))) if y64 != 0 else np.float32(0)
+        size = abs(y64)
+        if kind == "grad" and act.grad_scale is not None:  # near a zero of f', ulps of the cancelling terms
+            size = max(size, float(act.grad_scale(np.float64(x32), *act.test_params())))
+        ulp = np.spacing(np.float32(size)) if size != 0 else np.float32(0)
         assert abs(float(y32) - y64) <= 4 * float(ulp), (kind, x32, y32, y64)

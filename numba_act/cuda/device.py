@@ -85,12 +85,11 @@ def device_function(kernel):
 
 
 @functools.cache
-def derived_backward(grad):
-    """dy * grad(x) as a device function, for activations without a fused
-    backward kernel (mirrors cpu._elementwise_loop)."""
+def derived_backward(grad, n_params=0):
+    """dy * grad(x, *params) as a device function, for activations without a
+    fused backward kernel (mirrors cpu._elementwise_loop)."""
     g = device_function(grad)
-
-    def backward(dy, x):
-        return dy * g(x)
-
-    return cuda.jit(device=True)(backward)
+    ps = "".join(f", p{i}" for i in range(n_params))
+    ns = {"g": g}
+    exec(f"def backward(dy, x{ps}):\n    return dy * g(x{ps})\n", ns)  # noqa: S102 - fixed template
+    return cuda.jit(device=True)(ns["backward"])
