@@ -141,7 +141,7 @@ class Elementwise:
 
     def _call(self, args, params, out, where, forced=None):
         name = self.__name__
-        target = dispatch.target_of((*args, *params, out), name, forced)
+        target = dispatch.target_of((*args, *[p for p in params if not _scalar(p)], out), name, forced)
         if target == "cuda":
             if where is not True:
                 raise TypeError(f"{name}: where= is not supported for GPU arrays")

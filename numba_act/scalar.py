@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from ._math import exp, exp_split, expm1, fma, recip, recip12
-from ._special import exp_neg_sq_split, log1p
+from ._special import exp_neg_half_sq_split, exp_neg_sq_split, log1p, x_minus_tanh
 
 
 @njit(cache=True)
@@ -790,3 +790,118 @@ def gaussian_backward(dy, x):
     m, s = exp_neg_sq_split(x)
     r = ((dy * (T(-2.0) * x)) * m) * s
     return dy * math.copysign(T(0.0), -x) if abs(x) > T(1e4) else r
+
+
+# ------------------------------------------------------------------- gelu
+# gelu(x) = x Phi(x), Phi the standard normal CDF.  erfc has no vectorizable
+# form here yet: it is libm's (a scalar call per element on the CPU,
+# libdevice on the GPU).  float32 is computed in float64 and rounded once.
+# Phi_c(a) = Phi(-a) = erfc(a / sqrt 2) / 2 with a / sqrt 2 taken as a
+# double word z + z_lo (erfc's relative sensitivity to z is ~2 z**2), and
+# beyond a = 26, where erfc's result leaves the normal range, the Mills
+# ratio's asymptotic series: Phi_c(a) = phi(a) R(a), the exp factor applied
+# last.
+_INV_SQRT2 = _dw("0.70710678118654752440084436210484903928483593768847")
+_INV_SQRT2_HI, _INV_SQRT2_LO = _INV_SQRT2
+_INV_SQRT_PI = 0.5641895835477563  # 1/sqrt(pi), for a correction term
+_INV_SQRT_2PI = _dw("0.39894228040143267793994605993438186847585863116493")
+_ISP_HI, _ISP_LO = _INV_SQRT_2PI
+
+
+@njit(cache=True)
+def _mills_asymptotic(a):
+    """The Mills ratio Phi_c(a) / phi(a) for a >= 26 (float64): its
+    asymptotic series 1/a sum (-1)**k (2k-1)!! / a**(2k), 11 terms (the
+    truncation error is below 1e-19 there)."""
+    ia = 1.0 / a
+    u = ia * ia
+    r = fma(654729075.0, u, -34459425.0)
+    r = fma(r, u, 2027025.0)
+    r = fma(r, u, -135135.0)
+    r = fma(r, u, 10395.0)
+    r = fma(r, u, -945.0)
+    r = fma(r, u, 105.0)
+    r = fma(r, u, -15.0)
+    r = fma(r, u, 3.0)
+    r = fma(r, u, -1.0)
+    return fma(r, u, 1.0) * ia
+
+
+@njit(cache=True)
+def _gelu_parts(a):
+    """For a = |x| (float64): (Phi_c(a) from erfc, or 0 beyond a = 26,
+    e_m, e_s with exp(-a**2/2) = e_m * e_s, the Mills ratio for a > 26)."""
+    e_m, e_s = exp_neg_half_sq_split(a)
+    z = a * _INV_SQRT2_HI
+    z_lo = fma(a, _INV_SQRT2_HI, -z) + a * _INV_SQRT2_LO
+    pc = fma(-_INV_SQRT_PI * (e_m * e_s), z_lo, 0.5 * math.erfc(z))
+    big = a > 26.0
+    return (0.0 if big else pc), e_m, e_s, _mills_asymptotic(a if big else 26.0)
+
+
+@njit(cache=True)
+def _gelu64(x):
+    a = abs(x)
+    pc, e_m, e_s, mills = _gelu_parts(a)
+    if x >= 0.0:
+        return fma(-x, pc, x)  # x (1 - Phi_c(x))
+    if a > 26.0:
+        # x phi(a) R(a), the power of two of exp last
+        return ((x * mills) * _mul_dw(_ISP_HI, _ISP_LO, e_m)) * e_s
+    return x * pc
+
+
+@njit(cache=True)
+def _gelu_slope64(x, dy):
+    # gelu'(x) = Phi(x) + x phi(x): for x >= 0, 1 - Phi_c(x) + x phi(x); for
+    # x < 0 (a = -x), Phi_c(a) - a phi(a) = phi(a) (R(a) - a) in the tail.
+    a = abs(x)
+    pc, e_m, e_s, mills = _gelu_parts(a)
+    phi_m = _mul_dw(_ISP_HI, _ISP_LO, e_m)  # phi(a) = phi_m * e_s
+    if x < -1e4:  # the limit -0 (the exp clamp would leave a * tiny)
+        return dy * -0.0
+    if x >= 0.0:
+        return dy * ((1.0 - pc) + (x * phi_m) * e_s)
+    if a > 26.0:
+        return ((dy * (mills - a)) * phi_m) * e_s
+    return dy * (pc - (a * phi_m) * e_s)
+
+
+@njit(cache=True)
+def gelu(x):
+    T = type(x)
+    if abs(x) == T(np.inf):
+        return x if x > T(0.0) else T(-0.0)
+    return T(_gelu64(np.float64(x)))
+
+
+@njit(cache=True)
+def gelu_grad(x):
+    T = type(x)
+    r = T(_gelu_slope64(np.float64(x), 1.0))
+    return _nan_or(x, (T(1.0) if x > T(0.0) else T(-0.0)) if abs(x) == T(np.inf) else r)
+
+
+@njit(cache=True)
+def gelu_backward(dy, x):
+    T = type(x)
+    r = T(_gelu_slope64(np.float64(x), np.float64(dy)))
+    return _nan_or(x, (dy if x > T(0.0) else dy * T(-0.0)) if abs(x) == T(np.inf) else r)
+
+
+# -------------------------------------------------------------- tanhshrink
+@njit(cache=True)
+def tanhshrink(x):
+    return x_minus_tanh(x)
+
+
+@njit(cache=True)
+def tanhshrink_grad(x):
+    t = tanh(x)
+    return t * t
+
+
+@njit(cache=True)
+def tanhshrink_backward(dy, x):
+    t = tanh(x)
+    return (dy * t) * t

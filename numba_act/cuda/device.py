@@ -69,19 +69,51 @@ def _primitive(name):
 
 
 @functools.cache
-def device_function(kernel):
-    """The CUDA device function for a numba_act CPU kernel (a CPUDispatcher)."""
-    py = kernel.py_func
+def _special_equivalents():
+    """{stub: plain-Python CUDA version} of the vectorizable special
+    functions of `_special`, whose CPU versions use bit manipulation."""
+    from .. import _special
+
+    return {getattr(_special, name): fn for name, fn in _special.CUDA_EQUIVALENTS.items()}
+
+
+def _clone(py, special=True):
+    """A copy of Python function `py` whose globals name CUDA versions
+    (special=False for the CUDA equivalents themselves: their attribute
+    names, such as math.log1p, would match the stubs' names)."""
     glb = dict(py.__globals__)
+    special = _special_equivalents() if special else {}
     for name in py.__code__.co_names:
+        value = glb.get(name)
         if name in _PRIMITIVES:
             glb[name] = _primitive(name)
-        elif isinstance(glb.get(name), CPUDispatcher):
-            glb[name] = device_function(glb[name])
+        elif isinstance(value, CPUDispatcher):
+            glb[name] = device_function(value)
+        elif callable(value) and _hashable(value) and value in special:
+            glb[name] = _special_device(value)
     clone = types.FunctionType(py.__code__, glb, py.__name__, py.__defaults__, py.__closure__)
     clone.__qualname__ = py.__qualname__
     clone.__doc__ = py.__doc__
     return cuda.jit(device=True)(clone)
+
+
+def _hashable(v):
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
+
+
+@functools.cache
+def _special_device(stub):
+    return _clone(_special_equivalents()[stub], special=False)
+
+
+@functools.cache
+def device_function(kernel):
+    """The CUDA device function for a numba_act CPU kernel (a CPUDispatcher)."""
+    return _clone(kernel.py_func)
 
 
 @functools.cache
