@@ -376,7 +376,7 @@ _MORE = (
         example=">>> na.softsign(np.array([-3.0, 0.0, 1.0]))\narray([-0.75,  0.  ,  0.5 ])\n",
         ref=lambda mp, x: x / (1 + abs(x)),
         ref_grad=lambda mp, x: 1 / (1 + abs(x)) ** 2,
-        ref64=lambda x: x / (1 + abs(x)) if abs(x) < 1e300 else math.copysign(1.0, x),
+        ref64=lambda x: _nan_or(x, x / (1 + abs(x)) if abs(x) < 1e300 else math.copysign(1.0, x)),
         ref64_grad=lambda x: 1 / (1 + abs(x)) ** 2 if abs(x) < 1e150 else (1 / abs(x)) ** 2,
         core=(-20.0, 20.0),
     ),

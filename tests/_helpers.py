@@ -62,6 +62,26 @@ def call(act_name, kind, x, dy=None, params=None, **kw):
     return f(x, **pkw, **kw)
 
 
+def bound(name):
+    """na.<name> with the test parameters of its activation bound as
+    keywords (na.threshold needs its two); other functions (softmax, ...)
+    unchanged."""
+    f = getattr(na, name)
+    base = name
+    for suffix in ("_grad", "_backward"):
+        if name.endswith(suffix) and name[: -len(suffix)] in BY_NAME:
+            base = name[: -len(suffix)]
+    if base not in BY_NAME or not BY_NAME[base].params:
+        return f
+    kw = test_params(base)
+
+    def with_params(*args, **more):
+        return f(*args, **kw, **more)
+
+    with_params.__name__ = f.__name__
+    return with_params
+
+
 def ufunc_args(act_name, *arrays):
     """The arrays followed by the test parameters: the raw ufunc's inputs."""
     return (*arrays, *BY_NAME[act_name].test_params())

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from _cuda_helpers import on_device, same_bits, to_dev
+from _helpers import bound
 from numba import cuda
 
 import numba_act as na
@@ -38,7 +39,7 @@ def inputs(name, shape=(2, 40), dtype=np.float32):
 def test_mixing_host_and_device_is_a_type_error(name):
     """Host and device arguments together, without target=: TypeError, and
     nothing is written anywhere."""
-    f = getattr(na, name)
+    f = bound(name)
     host = inputs(name)
     dev = [to_dev(a) for a in host]
     shape = out_shape(name, host[0].shape)
@@ -58,7 +59,7 @@ def test_mixing_host_and_device_is_a_type_error(name):
 
 @pytest.mark.parametrize("name", ALL)
 def test_non_float_device_dtypes_are_type_errors(name):
-    f = getattr(na, name)
+    f = bound(name)
     for dtype in (np.int32, np.int64, np.uint8, np.bool_, np.complex64):
         args = [to_dev(np.ones((2, 3), dtype)) for _ in range(nin(name))]
         with pytest.raises(TypeError, match="not supported"):
@@ -67,7 +68,7 @@ def test_non_float_device_dtypes_are_type_errors(name):
 
 @pytest.mark.parametrize("name", [n for n in ALL if nin(n) == 2])
 def test_mixed_device_dtypes_are_type_errors(name):
-    f = getattr(na, name)
+    f = bound(name)
     for a, b in ((np.float32, np.float64), (np.float16, np.float32), (np.float64, np.float16)):
         with pytest.raises(TypeError, match="one dtype"):
             f(to_dev(np.ones((2, 3), a)), to_dev(np.ones((2, 3), b)))
@@ -76,7 +77,7 @@ def test_mixed_device_dtypes_are_type_errors(name):
 @pytest.mark.parametrize("name", [n for n in ALL if nin(n) == 2])
 def test_shape_mismatch_is_a_value_error(name):
     """GPU calls do not broadcast."""
-    f = getattr(na, name)
+    f = bound(name)
     for s1, s2 in (((3,), (4,)), ((3, 4), (4, 3)), ((1, 4), (3, 4)), ((3, 4), (4,)), ((12,), (3, 4))):
         with pytest.raises(ValueError):
             f(to_dev(np.ones(s1, np.float32)), to_dev(np.ones(s2, np.float32)))
@@ -95,7 +96,7 @@ def _strided_device_arrays():
 
 @pytest.mark.parametrize("name", ALL)
 def test_non_contiguous_device_arrays_are_value_errors(name):
-    f = getattr(na, name)
+    f = bound(name)
     for label, v in _strided_device_arrays().items():
         before = v.copy_to_host()
         ok = to_dev(np.ascontiguousarray(before))
@@ -118,7 +119,7 @@ def test_target_cuda_copies_host_inputs(name, dtype):
     """target='cuda' with NumPy inputs: explicit copies, a NumPy result equal
     to the device result, inputs untouched; a host out= is filled and
     returned; a device out= with host inputs is a TypeError."""
-    f = getattr(na, name)
+    f = bound(name)
     host = inputs(name, (2, 40), dtype)
     kept = [a.copy() for a in host]
     r = f(*host, target="cuda")
@@ -146,7 +147,7 @@ def test_target_cpu_copies_device_inputs(name):
     """target='cpu' with device inputs: copied to the host and computed by
     the CPU (the same bits as the CPU on the host data); device memory is
     untouched; a device out= is a TypeError."""
-    f = getattr(na, name)
+    f = bound(name)
     for dtype in (np.float16, np.float32, np.float64):
         host = inputs(name, (2, 40), dtype)
         dev = [to_dev(a) for a in host]
@@ -169,20 +170,20 @@ def test_target_cpu_copies_device_inputs(name):
 def test_bad_target_is_a_value_error(name):
     args = [to_dev(a) for a in inputs(name)]
     with pytest.raises(ValueError, match="target"):
-        getattr(na, name)(*args, target="gpu")
+        bound(name)(*args, target="gpu")
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_where_is_refused_on_the_device(name):
     args = [to_dev(a) for a in inputs(name)]
     with pytest.raises(TypeError, match="where"):
-        getattr(na, name)(*args, where=np.ones((2, 40), bool))
+        bound(name)(*args, where=np.ones((2, 40), bool))
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_zero_d_device_arrays(name):
     """0-d device arrays give 0-d device results (equal to the CPU's)."""
-    f = getattr(na, name)
+    f = bound(name)
     for v in (-1.5, 0.0, 2.0):
         x = np.array(v, np.float64)
         r = f(*[cuda.to_device(x)] * nin(name))
@@ -195,7 +196,7 @@ def test_zero_d_device_arrays_rows(name):
     """Row functions need at least one dimension, as on the CPU."""
     d = cuda.to_device(np.array(1.0))
     with pytest.raises(ValueError):
-        getattr(na, name)(*[d] * nin(name))
+        bound(name)(*[d] * nin(name))
 
 
 @pytest.mark.parametrize("name", ROWS)
@@ -203,13 +204,13 @@ def test_axis_out_of_range(name):
     d = to_dev(np.ones((2, 3), np.float32))
     for axis in (2, -3):
         with pytest.raises(ValueError):  # numpy's AxisError is a ValueError
-            getattr(na, name)(*[d] * nin(name), axis=axis)
+            bound(name)(*[d] * nin(name), axis=axis)
 
 
 # ------------------------------------------------------- known bugs
 @pytest.mark.parametrize("name", ["sigmoid", "relu_grad", "tanh_backward"])
 def test_target_cuda_zero_d_host_input(name):
-    f = getattr(na, name)
+    f = bound(name)
     for x in (np.array(0.5), 0.5):
         r = f(*[x] * nin(name), target="cuda")
         assert np.shape(r) == np.shape(f(*[x] * nin(name)))
@@ -218,7 +219,7 @@ def test_target_cuda_zero_d_host_input(name):
 @pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint8], ids=["bool", "int8", "uint8"])
 @pytest.mark.parametrize("name", ["sigmoid", "softmax"])
 def test_target_cuda_small_integer_inputs(name, dtype):
-    f = getattr(na, name)
+    f = bound(name)
     x = np.array([1, 0, 1], dtype)
     assert f(x, target="cuda").dtype == f(x).dtype
 
@@ -226,7 +227,7 @@ def test_target_cuda_small_integer_inputs(name, dtype):
 @pytest.mark.parametrize("dtype", [np.int16, np.uint16, np.int32, np.int64], ids=["int16", "uint16", "int32", "int64"])
 @pytest.mark.parametrize("name", ["sigmoid", "softmax"])
 def test_target_cuda_integer_inputs(name, dtype):
-    f = getattr(na, name)
+    f = bound(name)
     x = np.array([1, 0, 3], dtype)
     r = f(x, target="cuda")
     want = f(x)
@@ -241,7 +242,7 @@ def test_target_cuda_softmax_backward_sequences():
 
 def test_target_cuda_sequences():
     for name in ("sigmoid", "softmax", "softmax_jacobian"):
-        f = getattr(na, name)
+        f = bound(name)
         r = f([1.0, -2.0, 0.5], target="cuda")
         assert type(r) is np.ndarray
         np.testing.assert_allclose(r, f(np.array([1.0, -2.0, 0.5])), rtol=1e-15)

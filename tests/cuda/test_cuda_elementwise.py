@@ -7,7 +7,7 @@ import mpmath
 import numpy as np
 import pytest
 from _cuda_helpers import all_dtype_params, assert_close, on_device, same_bits, to_dev
-from _helpers import KINDS, MP_DPS, ULP_TARGET, public, public_name, ref_float64, subnormal_errors, ulp_errors, worst
+from _helpers import KINDS, MP_DPS, ULP_TARGET, bound, public_name, ref_float64, subnormal_errors, ulp_errors, worst
 
 import numba_act as na
 from numba_act.registry import ACTIVATIONS, BY_NAME
@@ -82,7 +82,7 @@ def check_vs_reference(y, act_name, kind, x, dy, dtype):
 
 @pytest.mark.parametrize("act,kind,dtype", params())
 def test_matches_cpu_and_reference(act, kind, dtype):
-    f = public(act.name, kind)
+    f = bound(public_name(act.name, kind))
     x = inputs(act, dtype)
     dy = upstream(x.size, dtype)
     y = on_device(f, *args_of(kind, x, dy))
@@ -172,7 +172,7 @@ def test_backward_special_values(dtype):
     x = np.array([p[1] for p in pairs], dtype)
     labels = np.array([f"dy={d!r}, x={v!r}" for d, v in zip(dy, x)], object)
     for act in ACTIVATIONS:
-        f = public(act.name, "backward")
+        f = bound(public_name(act.name, "backward"))
         got = on_device(f, dy, x)
         assert_close(got, f(dy, x), VS_CPU_ULP["backward"], f"{f.__name__} {dtype.name}", where=labels)
         assert np.isnan(got[np.isnan(x)]).all(), f"{f.__name__}: NaN x must give NaN"
@@ -229,7 +229,7 @@ def test_backward_where_grad_underflows(act, dtype):
     ).astype(dtype)
     with mpmath.workdps(MP_DPS):
         exact = [mpmath.mpf(float(d)) * v for d, v in zip(dy, g)]
-    f = public(act.name, "backward")
+    f = bound(public_name(act.name, "backward"))
     target = ULP_TARGET["backward"]
 
     cpu_err, mask = ulp_errors(f(dy, x), exact, dtype)
@@ -263,7 +263,7 @@ def test_backward_infinite_dy_in_the_tail(name, dtype):
     xs = {"float16": [6e4, -6e4], "float32": [200.0, -1e4], "float64": [800.0, -1e5]}[dtype.name]
     x = np.array(xs * 2, dtype)
     dy = np.array([math.inf, math.inf, -math.inf, -math.inf], dtype)
-    f = getattr(na, name)
+    f = bound(name)
     cpu = f(dy, x)
     assert same_bits(cpu, dy), f"CPU: {cpu}"
     gpu = on_device(f, dy, x)
@@ -277,7 +277,7 @@ def test_launch_shape_does_not_matter(name, monkeypatch, launches):
     blocks of 8 threads (grid-stride loops over a longer array)."""
     from numba_act.cuda import elementwise
 
-    f = getattr(na, name)
+    f = bound(name)
     act = BY_NAME[name.split("_")[0]]
     results = []
     configs = []
@@ -306,7 +306,7 @@ def test_launch_shape_does_not_matter(name, monkeypatch, launches):
 def test_out(name):
     """out= on the device: the very object is returned and holds the
     result; bad out= arrays raise before anything is written."""
-    f = getattr(na, name)
+    f = bound(name)
     nin = 2 if name.endswith("backward") else 1
     rng = np.random.default_rng(7)
     for dtype in (np.float16, np.float32, np.float64):
