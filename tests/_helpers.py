@@ -6,6 +6,7 @@ registry entry is picked up by every parametrized test automatically.
 
 import functools
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -62,15 +63,22 @@ def call(act_name, kind, x, dy=None, params=None, **kw):
     return f(x, **pkw, **kw)
 
 
+def base_name(name):
+    """The activation of a public elementwise name: sigmoid_grad -> sigmoid,
+    leaky_relu_backward -> leaky_relu, log_sigmoid -> log_sigmoid; names of
+    other functions (softmax, ...) unchanged."""
+    for suffix in ("_grad", "_backward"):
+        if name.endswith(suffix) and name[: -len(suffix)] in BY_NAME:
+            return name[: -len(suffix)]
+    return name
+
+
 def bound(name):
     """na.<name> with the test parameters of its activation bound as
     keywords (na.threshold needs its two); other functions (softmax, ...)
     unchanged."""
     f = getattr(na, name)
-    base = name
-    for suffix in ("_grad", "_backward"):
-        if name.endswith(suffix) and name[: -len(suffix)] in BY_NAME:
-            base = name[: -len(suffix)]
+    base = base_name(name)
     if base not in BY_NAME or not BY_NAME[base].params:
         return f
     kw = test_params(base)
@@ -187,12 +195,14 @@ def float64_inputs(core, seed=0, n=2400):
 
 
 # -------------------------------------------------------------- references
-def ref_float64(act_name, kind, x, dy=None, params=None):
-    """float64 reference (libm, ~1e-16 relative) for float32 tests."""
+def ref_float64(act_name, kind, x, dy=None, params=None, dtype=np.float32):
+    """float64 reference (libm, ~1e-16 relative) for float32 tests.
+
+    `dtype` is the type the tested function computes in (float32 for
+    float32 and float16 data): its calls cast the parameters to it, so the
+    exact function is the one of the parameters rounded to dtype."""
     ps = BY_NAME[act_name].test_params() if params is None else tuple(params)
-    # float32 calls cast their parameters to float32: the exact function is
-    # the one of the rounded parameters.
-    ps = tuple(float(np.float32(p)) for p in ps)
+    ps = tuple(float(np.dtype(dtype).type(p)) for p in ps)
     with np.errstate(all="ignore"):
         x64 = np.asarray(x, np.float64)
         if kind == "forward":
@@ -320,3 +330,80 @@ def random_dy(n, dtype, seed=1):
     rng = np.random.default_rng(seed)
     dy = rng.standard_normal(n) * np.exp2(rng.integers(-20, 21, n))
     return dy.astype(dtype)
+
+
+# ------------------------------------------------------- accuracy checks
+def exact_grad_underflows(act_name, x, dtype):
+    """Mask of the inputs where the exact derivative is below the normal
+    range of dtype but not zero: there dy * f'(x) can be a normal number
+    while f'(x) itself is subnormal (see test_backward_where_grad_underflows in
+    tests/test_elementwise.py)."""
+    g = ref_float64(act_name, "grad", x, dtype=dtype) if dtype == np.float32 else None
+    tiny = float(np.finfo(dtype).tiny)
+    if g is not None:
+        return (np.abs(g) < tiny) & (g != 0)
+    vals = ref_mpmath(act_name, "grad", x)
+    with mpmath.workdps(MP_DPS):
+        return np.array([bool(v != 0 and abs(v) < tiny) for v in vals])
+
+
+def grad_scale_of(act, kind, x, dy=None):
+    """Magnitude of the cancelling terms of a derivative (see
+    Activation.grad_scale), or None."""
+    if kind == "forward" or act.grad_scale is None:
+        return None
+    with np.errstate(all="ignore"):
+        s = act.grad_scale(np.asarray(x, np.float64), *act.test_params())
+        if kind == "backward":
+            s = s * np.abs(np.asarray(dy, np.float64))
+    return s
+
+
+def check_accuracy(y, exact, x, dtype, kind, label, keep=None, scale=None, act=None):
+    """NaN/inf agreement, ulp error where the exact value is normal, and
+    absolute error (in subnormal spacings) where it is subnormal.  With
+    `scale` (derivatives whose terms cancel near an interior zero), errors
+    are in ulps of max(|exact|, scale)."""
+    dtype = np.dtype(dtype)
+    assert y.dtype == dtype, f"{label}: result dtype {y.dtype}, expected {dtype}"
+    target = ULP_TARGET[kind]
+    if act is not None:
+        target = {(k, d): t for k, d, t in act.ulp_targets}.get((kind, dtype.name), target)
+    r = rounded(exact, dtype)
+    if keep is None:
+        keep = np.ones(x.shape, bool)
+    nan_bad = keep & (np.isnan(y) != np.isnan(r))
+    assert not nan_bad.any(), (
+        f"{label}: NaN mismatch at x={x[nan_bad][:5]} (got {y[nan_bad][:5]}, exact {r[nan_bad][:5]})"
+    )
+    inf_bad = keep & (np.isinf(r) | np.isinf(y)) & (y != r)
+    assert not inf_bad.any(), (
+        f"{label}: inf mismatch at x={x[inf_bad][:5]} (got {y[inf_bad][:5]}, exact {r[inf_bad][:5]})"
+    )
+
+    if not np.any(keep & (r != 0) & ~np.isnan(r)):
+        # an identically zero derivative (binary_step'): exact zeros
+        assert np.array_equal(y[keep], r[keep], equal_nan=True), f"{label}: not exactly 0"
+        return
+    err, mask = ulp_errors(y, exact, dtype)
+    if scale is not None:
+        with np.errstate(all="ignore"):
+            ra = np.abs(r.astype(np.float64))[mask]
+            sc = np.asarray(scale, np.float64)[mask]
+            p = np.finfo(dtype).nmant + 1
+            ulp_r = np.ldexp(1.0, np.frexp(np.where(ra > 0, ra, 1.0))[1] - p)
+            ulp_s = np.ldexp(1.0, np.frexp(np.where(sc > 0, sc, 1.0))[1] - p)
+            err = np.where(sc > ra, err * ulp_r / np.maximum(ulp_s, ulp_r), err)
+    err = err[keep[mask]]
+    mask = mask & keep
+    e, at = worst(err, x, mask)
+    # enough checked points (functions such as relu6' are nonzero only on a
+    # short interval, so a fixed count rather than a share of all inputs)
+    assert mask.sum() >= min(0.3 * keep.sum(), 500), f"{label}: too few inputs with a normal exact value ({mask.sum()})"
+    assert e <= target, f"{label}: {e:.3f} ulp at x={at!r} (target {target})"
+
+    serr, smask = subnormal_errors(y, exact, dtype)
+    serr = serr[keep[smask]]
+    smask = smask & keep
+    se, sat = worst(serr, x, smask)
+    assert se <= target, f"{label}: error {se:.3f} x smallest subnormal at x={sat!r} where the exact value is subnormal"

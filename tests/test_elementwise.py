@@ -13,95 +13,20 @@ from _helpers import (
     act_kind_params,
     act_params,
     call,
+    check_accuracy,
     dtype_params,
+    exact_grad_underflows,
     float32_inputs,
     float64_inputs,
+    grad_scale_of,
     public,
     ref_float64,
     ref_mpmath,
-    rounded,
-    subnormal_errors,
     ulp_errors,
-    worst,
 )
 
 import numba_act as na
 from numba_act.registry import ACTIVATIONS
-
-
-def _exact_grad_underflows(act_name, x, dtype):
-    """Mask of the inputs where the exact derivative is below the normal
-    range of dtype but not zero: there dy * f'(x) can be a normal number
-    while f'(x) itself is subnormal (see test_backward_where_grad_underflows)."""
-    g = ref_float64(act_name, "grad", x) if dtype == np.float32 else None
-    tiny = float(np.finfo(dtype).tiny)
-    if g is not None:
-        return (np.abs(g) < tiny) & (g != 0)
-    vals = ref_mpmath(act_name, "grad", x)
-    with mpmath.workdps(MP_DPS):
-        return np.array([bool(v != 0 and abs(v) < tiny) for v in vals])
-
-
-def _scale(act, kind, x, dy=None):
-    """Magnitude of the cancelling terms of a derivative (see
-    Activation.grad_scale), or None."""
-    if kind == "forward" or act.grad_scale is None:
-        return None
-    with np.errstate(all="ignore"):
-        s = act.grad_scale(np.asarray(x, np.float64), *act.test_params())
-        if kind == "backward":
-            s = s * np.abs(np.asarray(dy, np.float64))
-    return s
-
-
-def _check_accuracy(y, exact, x, dtype, kind, label, keep=None, scale=None, act=None):
-    """NaN/inf agreement, ulp error where the exact value is normal, and
-    absolute error (in subnormal spacings) where it is subnormal.  With
-    `scale` (derivatives whose terms cancel near an interior zero), errors
-    are in ulps of max(|exact|, scale)."""
-    dtype = np.dtype(dtype)
-    assert y.dtype == dtype, f"{label}: result dtype {y.dtype}, expected {dtype}"
-    target = ULP_TARGET[kind]
-    if act is not None:
-        target = {(k, d): t for k, d, t in act.ulp_targets}.get((kind, dtype.name), target)
-    r = rounded(exact, dtype)
-    if keep is None:
-        keep = np.ones(x.shape, bool)
-    nan_bad = keep & (np.isnan(y) != np.isnan(r))
-    assert not nan_bad.any(), (
-        f"{label}: NaN mismatch at x={x[nan_bad][:5]} (got {y[nan_bad][:5]}, exact {r[nan_bad][:5]})"
-    )
-    inf_bad = keep & (np.isinf(r) | np.isinf(y)) & (y != r)
-    assert not inf_bad.any(), (
-        f"{label}: inf mismatch at x={x[inf_bad][:5]} (got {y[inf_bad][:5]}, exact {r[inf_bad][:5]})"
-    )
-
-    if not np.any(keep & (r != 0) & ~np.isnan(r)):
-        # an identically zero derivative (binary_step'): exact zeros
-        assert np.array_equal(y[keep], r[keep], equal_nan=True), f"{label}: not exactly 0"
-        return
-    err, mask = ulp_errors(y, exact, dtype)
-    if scale is not None:
-        with np.errstate(all="ignore"):
-            ra = np.abs(r.astype(np.float64))[mask]
-            sc = np.asarray(scale, np.float64)[mask]
-            p = np.finfo(dtype).nmant + 1
-            ulp_r = np.ldexp(1.0, np.frexp(np.where(ra > 0, ra, 1.0))[1] - p)
-            ulp_s = np.ldexp(1.0, np.frexp(np.where(sc > 0, sc, 1.0))[1] - p)
-            err = np.where(sc > ra, err * ulp_r / np.maximum(ulp_s, ulp_r), err)
-    err = err[keep[mask]]
-    mask = mask & keep
-    e, at = worst(err, x, mask)
-    # enough checked points (functions such as relu6' are nonzero only on a
-    # short interval, so a fixed count rather than a share of all inputs)
-    assert mask.sum() >= min(0.3 * keep.sum(), 500), f"{label}: too few inputs with a normal exact value ({mask.sum()})"
-    assert e <= target, f"{label}: {e:.3f} ulp at x={at!r} (target {target})"
-
-    serr, smask = subnormal_errors(y, exact, dtype)
-    serr = serr[keep[smask]]
-    smask = smask & keep
-    se, sat = worst(serr, x, smask)
-    assert se <= target, f"{label}: error {se:.3f} x smallest subnormal at x={sat!r} where the exact value is subnormal"
 
 
 # ------------------------------------------------------------- accuracy
@@ -114,9 +39,9 @@ def test_accuracy_float32(act, kind):
     y = call(act.name, kind, x, dy)
     assert np.array_equal(x, x_before) and np.array_equal(dy, dy_before), "input modified"
     exact = ref_float64(act.name, kind, x, dy)
-    keep = ~_exact_grad_underflows(act.name, x, np.float32) if kind == "backward" else None
-    scale = _scale(act, kind, x, dy)
-    _check_accuracy(y, exact, x, np.float32, kind, f"float32 {act.name} {kind}", keep, scale, act)
+    keep = ~exact_grad_underflows(act.name, x, np.float32) if kind == "backward" else None
+    scale = grad_scale_of(act, kind, x, dy)
+    check_accuracy(y, exact, x, np.float32, kind, f"float32 {act.name} {kind}", keep, scale, act)
 
 
 @pytest.mark.parametrize("act,kind", act_kind_params())
@@ -126,9 +51,9 @@ def test_accuracy_float64(act, kind):
     dy = np.random.default_rng(3).standard_normal(x.size)
     y = call(act.name, kind, x, dy)
     exact = ref_mpmath(act.name, kind, x, dy if kind == "backward" else None)
-    keep = ~_exact_grad_underflows(act.name, x, np.float64) if kind == "backward" else None
-    scale = _scale(act, kind, x, dy)
-    _check_accuracy(y, exact, x, np.float64, kind, f"float64 {act.name} {kind}", keep, scale, act)
+    keep = ~exact_grad_underflows(act.name, x, np.float64) if kind == "backward" else None
+    scale = grad_scale_of(act, kind, x, dy)
+    check_accuracy(y, exact, x, np.float64, kind, f"float64 {act.name} {kind}", keep, scale, act)
 
 
 def _underflow_params():
@@ -163,14 +88,14 @@ def test_backward_where_grad_underflows(act, dtype):
     dy = dy.astype(dtype)
     y = call(act.name, "backward", x, dy)
     exact = (ref_float64 if dtype == np.float32 else ref_mpmath)(act.name, "backward", x, dy)
-    _check_accuracy(
+    check_accuracy(
         y,
         exact,
         x,
         dtype,
         "backward",
         f"{dtype.name} {act.name} backward, f' subnormal",
-        scale=_scale(act, "backward", x, dy),
+        scale=grad_scale_of(act, "backward", x, dy),
     )
 
 
