@@ -187,7 +187,19 @@ class Elementwise:
         call_args += pvals
 
         with np.errstate(**_QUIET):
-            if where is True and scalar_params and dispatch.parallel_ok(arrays, out, loop_dtype):
+            # Flat loops over contiguous memory, split over threads when the
+            # array is large; with parameters also on one thread, as the
+            # ufunc's own loop sees a scalar parameter as a stride-0 array
+            # and does not vectorize (elu at 1e6 float32: 4.2 ns/element,
+            # against 0.21 in the flat driver).
+            if (
+                where is True
+                and scalar_params
+                and (
+                    dispatch.parallel_ok(arrays, out, loop_dtype)
+                    or (params and arrays[0].ndim and dispatch.flat_ok(arrays, out, loop_dtype))
+                )
+            ):
                 res = out if given_out else np.empty(shape, loop_dtype)
                 flat_in = [a.reshape(-1) for a in arrays]
                 flat_out = res.reshape(-1)
@@ -206,7 +218,8 @@ class Elementwise:
                     with np.errstate(**_QUIET):  # errstate is per thread
                         run(a, b)
 
-                _threads.run_chunks(work, _threads.split(flat_out.size, _threads.num_threads()))
+                n_threads = _threads.num_threads() if flat_out.size >= dispatch.PARALLEL_MIN_SIZE else 1
+                _threads.run_chunks(work, _threads.split(flat_out.size, n_threads))
                 return res
             if where is not True:
                 # The ufuncs numba builds have no masked loops (NumPy rejects

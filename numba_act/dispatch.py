@@ -128,9 +128,15 @@ def check_out(name, out, shape):
 
 def parallel_ok(arrays, out, loop_dtype):
     """True when a call can be split into contiguous chunks over threads."""
-    shape = arrays[0].shape
     if arrays[0].size < PARALLEL_MIN_SIZE or _threads.num_threads() < 2:
         return False
+    return flat_ok(arrays, out, loop_dtype)
+
+
+def flat_ok(arrays, out, loop_dtype):
+    """True when the arrays (and out) are C-contiguous, of one shape and of
+    the loop dtype: the call can run as flat 1-D loops."""
+    shape = arrays[0].shape
     for a in arrays:
         if a.shape != shape or a.dtype != loop_dtype or not a.flags.c_contiguous:
             return False
