@@ -889,7 +889,10 @@ def ptx_mode(rep):
             fname = act.name if kind == "forward" else f"{act.name}_{kind}"
             for dt in DTYPES:
                 k = elementwise.kernel(act.name, kind, dt == np.float16)
-                ptx = cuda.compile_ptx(k.py_func, (nt_of[dt][::1],) * (3 if kind == "backward" else 2), cc=CC)[0]
+                # arrays, out, then the scalar parameters in the compute dtype (float32 for float16)
+                scalar = nt.float32 if dt == np.float16 else nt_of[dt]
+                sig = (nt_of[dt][::1],) * (3 if kind == "backward" else 2) + (scalar,) * len(act.params)
+                ptx = cuda.compile_ptx(k.py_func, sig, cc=CC)[0]
                 ops, (regs, why) = f64_ops(ptx), link_regs(ptx)
                 status = "FAIL" if ops and dt != np.float64 else "ok"
                 note = (

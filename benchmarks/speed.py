@@ -44,7 +44,7 @@ import numpy as np
 
 import numba_act as na
 from numba_act import _threads, dispatch
-from numba_act.registry import ACTIVATIONS
+from numba_act.registry import ACTIVATIONS, BY_NAME
 from numba_act.testing import ref64
 
 
@@ -82,7 +82,8 @@ class Case:
     def y(self, act):
         """The forward output that a training loop keeps for the backward pass."""
         if act not in self._saved:
-            self._saved[act] = ref64(act)(self.x.astype(np.float64)).astype(self.dtype)
+            ps = params_of(act, self.dtype)
+            self._saved[act] = ref64(act)(self.x.astype(np.float64), *ps).astype(self.dtype)
         return self._saved[act]
 
     @property
@@ -116,6 +117,13 @@ class Case:
         if "one" not in self._tensors:
             self._tensors["one"] = torch.ones((), dtype=self.t(self.x).dtype)
         return self._tensors["one"]
+
+
+def params_of(act, dtype):
+    """The activation's benchmark parameters (its defaults, or the registry's
+    samples where PyTorch has none), as Python floats rounded to `dtype`, the
+    values numba_act computes with."""
+    return tuple(float(np.dtype(dtype).type(p)) for p in BY_NAME[act].test_params())
 
 
 def _softmax64(x, wide=np.float64):
@@ -298,6 +306,170 @@ PEERS.update(
         },
     }
 )
+
+
+# PyTorch's CPU kernels for the rest of the catalogue, one entry per activation:
+# (forward(t, out, *params) shown as `fwd`, backward(dy, t, out, *params) shown as `bwd`), with
+# the registry's parameters in its order.  The derivative is the backward op with dy = 1
+# (a 0-d tensor, broadcast), as for sigmoid and tanh above.  None: torch has no such kernel
+# (softsign and tanhshrink are Python compositions in torch.nn.functional; their forward is
+# timed as that composition, which allocates).
+_A = torch.ops.aten if torch is not None else None
+_SELU = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946)
+TORCH_OPS = {
+    "relu6": (
+        "aten.hardtanh.out(t, 0, 6)",
+        lambda t, o: _A.hardtanh.out(t, 0.0, 6.0, out=o),
+        "aten.hardtanh_backward(dy, t, 0, 6)",
+        lambda d, t, o: _A.hardtanh_backward.grad_input(d, t, 0.0, 6.0, grad_input=o),
+    ),
+    "hardtanh": (
+        "aten.hardtanh.out(t, lo, hi)",
+        lambda t, o, lo, hi: _A.hardtanh.out(t, lo, hi, out=o),
+        "aten.hardtanh_backward(dy, t, lo, hi)",
+        lambda d, t, o, lo, hi: _A.hardtanh_backward.grad_input(d, t, lo, hi, grad_input=o),
+    ),
+    "leaky_relu": (
+        "aten.leaky_relu.out(t, a)",
+        lambda t, o, a: _A.leaky_relu.out(t, a, out=o),
+        "aten.leaky_relu_backward(dy, t, a, False)",
+        lambda d, t, o, a: _A.leaky_relu_backward.grad_input(d, t, a, False, grad_input=o),
+    ),
+    "hardsigmoid": (
+        "aten.hardsigmoid.out(t)",
+        lambda t, o: _A.hardsigmoid.out(t, out=o),
+        "aten.hardsigmoid_backward(dy, t)",
+        lambda d, t, o: _A.hardsigmoid_backward.grad_input(d, t, grad_input=o),
+    ),
+    "hardswish": (
+        "aten.hardswish.out(t)",
+        lambda t, o: _A.hardswish.out(t, out=o),
+        "aten.hardswish_backward(dy, t)",
+        lambda d, t, o: _A.hardswish_backward.out(d, t, out=o),
+    ),
+    "softsign": ("F.softsign(t)", lambda t, o: torch.nn.functional.softsign(t), None, None),
+    "softshrink": (
+        "aten.softshrink.out(t, l)",
+        lambda t, o, lam: _A.softshrink.out(t, lam, out=o),
+        "aten.softshrink_backward(dy, t, l)",
+        lambda d, t, o, lam: _A.softshrink_backward.grad_input(d, t, lam, grad_input=o),
+    ),
+    "hardshrink": (
+        "aten.hardshrink.out(t, l)",
+        lambda t, o, lam: _A.hardshrink.out(t, lam, out=o),
+        "aten.hardshrink_backward(dy, t, l)",
+        lambda d, t, o, lam: _A.hardshrink_backward.grad_input(d, t, lam, grad_input=o),
+    ),
+    "threshold": (
+        "aten.threshold.out(t, th, v)",
+        lambda t, o, th, v: _A.threshold.out(t, th, v, out=o),
+        "aten.threshold_backward(dy, t, th)",
+        lambda d, t, o, th, v: _A.threshold_backward.grad_input(d, t, th, grad_input=o),
+    ),
+    "elu": (
+        "aten.elu.out(t, a)",
+        lambda t, o, a: _A.elu.out(t, a, 1.0, 1.0, out=o),
+        "aten.elu_backward(dy, a, 1, 1, False, t)",
+        lambda d, t, o, a: _A.elu_backward.grad_input(d, a, 1.0, 1.0, False, t, grad_input=o),
+    ),
+    "selu": (
+        "aten.elu.out(t, alpha, scale) (= F.selu)",
+        lambda t, o: _A.elu.out(t, *_SELU, 1.0, out=o),
+        "aten.elu_backward(dy, alpha, scale, 1, False, t)",
+        lambda d, t, o: _A.elu_backward.grad_input(d, *_SELU, 1.0, False, t, grad_input=o),
+    ),
+    "celu": (
+        "aten.celu.out(t, a)",
+        lambda t, o, a: _A.celu.out(t, a, out=o),
+        "aten.elu_backward(dy, a, 1, 1/a, False, t)",
+        lambda d, t, o, a: _A.elu_backward.grad_input(d, a, 1.0, 1.0 / a, False, t, grad_input=o),
+    ),
+    "silu": (
+        "aten.silu.out(t)",
+        lambda t, o: _A.silu.out(t, out=o),
+        "aten.silu_backward(dy, t)",
+        lambda d, t, o: _A.silu_backward.grad_input(d, t, grad_input=o),
+    ),
+    "softplus": (
+        "aten.softplus.out(t, b, th)",
+        lambda t, o, b, th: _A.softplus.out(t, b, th, out=o),
+        "aten.softplus_backward(dy, t, b, th)",
+        lambda d, t, o, b, th: _A.softplus_backward.grad_input(d, t, b, th, grad_input=o),
+    ),
+    "log_sigmoid": (
+        "aten.log_sigmoid_forward.output(t)",
+        lambda t, o: _A.log_sigmoid_forward.output(t, output=o, buffer=torch.empty(0, dtype=t.dtype)),
+        "aten.log_sigmoid_backward(dy, t, buffer) (buffer from the forward, kept)",
+        lambda d, t, o: _A.log_sigmoid_backward.grad_input(d, t, _log_sigmoid_buffer(t), grad_input=o),
+    ),
+    "mish": (
+        "aten.mish.out(t)",
+        lambda t, o: _A.mish.out(t, out=o),
+        "aten.mish_backward(dy, t) (allocates)",
+        lambda d, t, o: _A.mish_backward(d, t),
+    ),
+    "gelu_tanh": (
+        "aten.gelu.out(t, approximate='tanh')",
+        lambda t, o: _A.gelu.out(t, approximate="tanh", out=o),
+        "aten.gelu_backward(dy, t, approximate='tanh')",
+        lambda d, t, o: _A.gelu_backward.grad_input(d, t, approximate="tanh", grad_input=o),
+    ),
+    "gelu": (
+        "aten.gelu.out(t)",
+        lambda t, o: _A.gelu.out(t, out=o),
+        "aten.gelu_backward(dy, t)",
+        lambda d, t, o: _A.gelu_backward.grad_input(d, t, grad_input=o),
+    ),
+    "tanhshrink": ("F.tanhshrink(t)", lambda t, o: torch.nn.functional.tanhshrink(t), None, None),
+}
+
+
+_LS_BUFFERS = {}
+
+
+def _log_sigmoid_buffer(t):
+    """The buffer torch's log_sigmoid forward saves for its backward (made once per tensor)."""
+    hit = _LS_BUFFERS.get(id(t))
+    if hit is None or hit[0] is not t:
+        hit = _LS_BUFFERS[id(t)] = (t, _A.log_sigmoid_forward(t)[1])
+    return hit[1]
+
+
+def _torch_peers(name, spec):
+    """PEERS entries (forward, grad, backward) of one TORCH_OPS entry."""
+    fwd_s, fwd, bwd_s, bwd = spec
+
+    def forward(c):
+        ps, t, o = params_of(name, c.dtype), c.t(c.x), c.t(c.o)
+        return lambda: fwd(t, o, *ps)
+
+    def backward(dy):
+        def make(c):
+            ps, d, t, o = params_of(name, c.dtype), dy(c), c.t(c.x), c.t(c.o)
+            return lambda: bwd(d, t, o, *ps)
+
+        return make
+
+    def ones(c):
+        # dy = 1 as a 0-d tensor where the op broadcasts it; oneDNN's gelu_backward does not, so a
+        # full tensor of ones there (an extra read, as a caller of that op would pay)
+        try:
+            bwd(c.one(), c.t(c.x[:2]), c.t(c.o[:2]), *params_of(name, c.dtype))
+            return c.one()
+        except RuntimeError:
+            return torch.ones_like(c.t(c.x))
+
+    out = {(name, "forward"): {"torch": (fwd_s, forward)}}
+    if bwd is not None:
+        out[(name, "grad")] = {"torch": (bwd_s.replace("dy", "1", 1), backward(ones))}
+        out[(name, "backward")] = {"torch": (bwd_s, backward(lambda c: c.t(c.dy)))}
+    return out
+
+
+for _name, _spec in TORCH_OPS.items():
+    PEERS.update(_torch_peers(_name, _spec))
+del _name, _spec
+
 ROW_KINDS = ("softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "logsumexp")
 _MODULES = {"numpy": np, "scipy": special, "numexpr": ne, "torch": torch}
 
@@ -333,8 +505,11 @@ class Row:
             self.kind, (c.x,)
         )
 
+    def params(self, c):
+        return () if self.rowwise else params_of(self.act, c.dtype)
+
     def numba_act(self, c):
-        f, args = getattr(na, self.name), self.args(c)
+        f, args = getattr(na, self.name), (*self.args(c), *self.params(c))
         o = c.o1 if self.kind == "logsumexp" else c.o
         return lambda: f(*args, out=o)
 
@@ -346,10 +521,11 @@ class Row:
     def reference(self, c):
         """float64 reference of numba_act's result on the case's inputs."""
         x64 = c.x.astype(np.float64)
+        ps = self.params(c)
         if self.kind in ("forward", "grad"):
-            return ref64(self.act, self.kind)(x64)
+            return ref64(self.act, self.kind)(x64, *ps)
         if self.kind == "backward":
-            return c.dy.astype(np.float64) * ref64(self.act, "grad")(x64)
+            return c.dy.astype(np.float64) * ref64(self.act, "grad")(x64, *ps)
         wide = _WIDE if c.dtype == np.float64 else np.float64
         if self.kind == "softmax":
             return _softmax64(c.x, wide)
@@ -383,6 +559,12 @@ def max_err_ulp(row, got, ref, c):
     logsumexp's m + log S in ulps of
     max(|m|, log S)."""
     scale = np.abs(ref)
+    gs = None if row.rowwise or row.kind == "forward" else BY_NAME[row.act].grad_scale
+    if gs is not None:  # derivatives whose terms cancel at an interior zero: ulps of those terms
+        s = gs(c.x.astype(np.float64), *row.params(c))
+        if row.kind == "backward":
+            s = s * np.abs(c.dy.astype(np.float64))
+        scale = np.fmax(scale, np.nan_to_num(s, nan=0.0))
     if row.kind == "softmax_backward":
         p, ady = c.p.astype(np.float64), np.abs(c.dy.astype(np.float64))
         scale = p * (ady + (ady * p).sum(-1, keepdims=True))
@@ -513,7 +695,9 @@ def run_speed(args, rows):
                     k += 1
                     progress(f"[{k}/{total}] {dtype} {size_label(shape)} {row.name} {threads} thread(s)")
                     set_threads(threads)
-                    got = getattr(na, row.name)(*row.args(c))  # own output array, threaded path included
+                    got = getattr(na, row.name)(
+                        *row.args(c), *row.params(c)
+                    )  # own output array, threaded path included
                     err = max_err_ulp(row, got, ref, c)
                     del got
                     cands = {"numba_act": row.numba_act(c), "copy": copy_candidate(c, threads)}
