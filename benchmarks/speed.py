@@ -797,6 +797,44 @@ def format_tables(cells):
     return "\n".join(out)
 
 
+def format_compact(cells):
+    """One markdown row per (dtype, size, function), the thread counts side by side: numba_act,
+    the copy and torch (or the fastest peer when torch has none) in ms, and the ratios."""
+    threads = sorted({c["threads"] for c in cells})
+    by = {}
+    for c in cells:
+        by.setdefault((c["dtype"], c["size"], c["function"]), {})[c["threads"]] = c
+    thr = " / ".join(str(t) for t in threads)
+    lines = [
+        f"| dtype | size | function | numba_act ms ({thr} thr) | copy ms | peer ms | peer "
+        f"| /copy ({threads[-1]} thr) | /peer ({thr} thr) | max err ulp |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def peer_of(c):
+        if _median(c, "torch") is not None:
+            return "torch"
+        return c["best_peer"]
+
+    for (dtype, size, fn), per in by.items():
+        cs = [per.get(t) for t in threads]
+        last = cs[-1]
+        peer = peer_of(last) if last else None
+
+        def ms(col, cs=cs):
+            return " / ".join(fmt_ms(_median(c, col)) if c else "-" for c in cs)
+
+        ratios = " / ".join(
+            f"{_median(c, 'numba_act') / _median(c, peer):.2f}" if c and peer and _median(c, peer) else "-" for c in cs
+        )
+        err = max(c["max_err_ulp"] for c in cs if c)
+        lines.append(
+            f"| {dtype} | {size} | {fn} | {ms('numba_act')} | {ms('copy')} | {ms(peer) if peer else '-'} "
+            f"| {peer or '-'} | {last['vs_copy']:.2f} | {ratios} | {err:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def format_legend(rows):
     out = [
         "Peers (o = preallocated output, y = saved forward output (log_softmax(x) for log_softmax_backward), "
@@ -1076,6 +1114,8 @@ def main(argv=None):
         report["cells"] = cells
         print(format_tables(cells))
         print(format_legend(rows))
+        print("\nCompact table (markdown; peer = torch where it has the function, else the fastest peer):\n")
+        print(format_compact(cells))
         skipped = {(c["function"], col): why for c in cells for col, why in c["skipped"].items()}
         for (fn, col), why in skipped.items():
             print(f"  skipped {col} for {fn}: {why}")
