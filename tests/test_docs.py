@@ -104,3 +104,19 @@ def test_first_call_builds_only_what_it_needs():
         """
     )
     assert out.split() == ["1", "0"]
+
+
+def test_readme_catalogue_table_is_generated_from_the_registry():
+    """README.md holds tools/catalogue_table.py's output verbatim: every
+    activation, formula, default and convention of the registry, no more."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("catalogue_table", root / "tools" / "catalogue_table.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    readme = (root / "README.md").read_text()
+    assert mod.table() in readme, "README's catalogue table is stale: paste `python tools/catalogue_table.py`"
+    for act in ACTIVATIONS:
+        assert f"`{act.name}`" in readme
