@@ -7,18 +7,27 @@ of that Python function whose globals map those names to CUDA versions:
 
 - exp, expm1: `math.exp`/`math.expm1`, which numba-cuda lowers to libdevice
   in the argument's precision (vectorization is not a concern on a GPU);
-- fma: `cuda.fma` (plain a * b + c under the simulator, which lacks it);
+- exp_split: the CPU's split (a, b), b a power of two applied last by the
+  callers, from a Cody-Waite reduction, libdevice exp and `math.ldexp`, so
+  that dy * f'(x) stays accurate where f'(x) itself underflows;
+- fma: `cuda.fma` (under the simulator, which lacks it, an exactly rounded
+  fma in Python: the kernels' error-free transformations need the fused
+  product);
 - recip, recip12: a division (cheap on a GPU, and exact to 0.5 ulp);
 - other numba_act kernels: their own device-function copies, recursively.
 
 The copy is compiled with `cuda.jit(device=True)`.  Under the simulator the
-same copy simply runs as Python on NumPy scalars.
+same copy simply runs as Python on NumPy scalars; the primitives cast their
+results to the argument's type there (`math.exp` of a NumPy float32 is a
+Python float), so float32 kernels compute in float32 as on a GPU.
 """
 
 import functools
 import math
 import types
+from fractions import Fraction
 
+import numpy as np
 from numba import config, cuda
 from numba.core.registry import CPUDispatcher
 
@@ -27,15 +36,47 @@ SIMULATED = bool(config.ENABLE_CUDASIM)
 
 
 def _exp(x):
-    return math.exp(x)
+    return type(x)(math.exp(x))
 
 
 def _expm1(x):
-    return math.expm1(x)
+    return type(x)(math.expm1(x))
+
+
+# The reduction constants of numba_act._math (x = n ln2 + r, n ln2_hi exact).
+_LOG2E64 = 1.4426950408889634
+_LN2_HI64 = 6.93147180369123816490e-01
+_LN2_LO64 = 1.90821492927058770002e-10
+_LOG2E32 = 1.4426950408889634
+_LN2_HI32 = 0.693145751953125
+_LN2_LO32 = 1.4286067653302226e-06
+
+
+# math.ldexp takes an int32 exponent in CUDA, a Python int in Python.
+_int32 = int if SIMULATED else np.int32
 
 
 def _exp_split(x):
-    return math.exp(x), type(x)(1.0)
+    """(a, b) with a * b = e**x and b a power of two, as _math._exp64_split
+    and _exp32_split: x = n ln2 + r (Cody-Waite), a = exp(r) 2**(n >> 1),
+    b = 2**(n - (n >> 1)), both normal for the whole clamped range, so that
+    a product such as (dy * a) * b is rounded once, at the end, even where
+    e**x alone would be subnormal or 0.  (Before, this was (exp(x), 1.0).)"""
+    T = type(x)
+    f32 = T(1.0) + T(1e-10) == T(1.0)  # a constant after compilation
+    hi = T(89.0) if f32 else T(710.0)  # e**x overflows above
+    lo = T(-174.0) if f32 else T(-1416.0)  # n >= -252 (float32), -2044 (float64)
+    xc = hi if x > hi else x
+    xc = lo if xc < lo else xc  # NaN passes
+    log2e = T(_LOG2E32) if f32 else T(_LOG2E64)
+    ln2_hi = T(_LN2_HI32) if f32 else T(_LN2_HI64)  # n * ln2_hi is exact
+    ln2_lo = T(_LN2_LO32) if f32 else T(_LN2_LO64)
+    n = T(math.floor(xc * log2e + T(0.5))) if xc == xc else T(0.0)
+    r = fma(-n, ln2_lo, fma(-n, ln2_hi, xc))  # exact, then rounded once
+    ni = int(n)
+    n1 = ni >> 1
+    a = T(math.ldexp(T(math.exp(r)), _int32(n1)))
+    return a, T(math.ldexp(T(1.0), _int32(ni - n1)))
 
 
 def _recip(d):
@@ -45,12 +86,53 @@ def _recip(d):
 if SIMULATED:
 
     def _fma(a, b, c):
-        return a * b + c
+        return _exact_fma(a, b, c)
 
 else:
 
     def _fma(a, b, c):
         return cuda.fma(a, b, c)
+
+
+# exp_split's name for it (rebound to the device function by _primitive)
+fma = _fma
+
+
+def _exact_fma(a, b, c):
+    """a * b + c rounded once, in the type NumPy gives a * b + c (float32 or
+    float64), for the simulator.  Its plain a * b + c rounded the product
+    first, so the error terms the kernels take with fma(a, b, -a * b) came
+    out as 0 there (e.g. gaussian's exact x**2, gelu_tanh's z_lo: 40 to 100
+    ulp in the tails, not seen on a GPU)."""
+    with np.errstate(all="ignore"):
+        approx = a * b + c
+    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+        return approx
+    T = type(approx) if isinstance(approx, np.floating) else np.float64
+    exact = _frac(a) * _frac(b) + _frac(c)
+    if exact == 0:
+        # an exact zero product keeps IEEE's signed-zero sum; a cancellation
+        # to zero is +0 (round to nearest)
+        return approx if (a == 0 or b == 0) else T(0.0)
+    try:
+        r64 = exact.numerator / exact.denominator  # correctly rounded (CPython)
+    except OverflowError:
+        return T(math.inf if exact > 0 else -math.inf)
+    if T is np.float64:
+        return np.float64(r64)
+    with np.errstate(all="ignore"):
+        r = T(r64)
+    if float(r) == r64 or not math.isfinite(float(r)) or _frac(r64) == exact:
+        return r
+    # rounding twice (to float64, then float32) can miss the nearest float32
+    # when r64 is a tie: pick the nearest neighbour, ties to even
+    with np.errstate(all="ignore"):
+        cands = [r, np.nextafter(r, T(np.inf)), np.nextafter(r, T(-np.inf))]
+    return min(cands, key=lambda v: (abs(_frac(v) - exact), int(np.asarray(v).view(np.uint32)) & 1))
+
+
+def _frac(v):
+    return Fraction(*float(v).as_integer_ratio())
 
 
 _PRIMITIVES = {
@@ -65,7 +147,14 @@ _PRIMITIVES = {
 
 @functools.cache
 def _primitive(name):
-    return cuda.jit(device=True)(_PRIMITIVES[name])
+    """The device function of a primitive; the other primitives it names
+    (exp_split calls fma) bound to theirs."""
+    py = _PRIMITIVES[name]
+    glb = dict(py.__globals__)
+    for other in py.__code__.co_names:
+        if other in _PRIMITIVES and other != name:
+            glb[other] = _primitive(other)
+    return cuda.jit(device=True)(types.FunctionType(py.__code__, glb, py.__name__))
 
 
 @functools.cache
