@@ -656,7 +656,7 @@ _GELU = (
         ),
         ref=lambda mp, x: x * _mp_ncdf(mp, x),
         ref_grad=lambda mp, x: _mp_ncdf(mp, x) + x * mp.exp(-(x**2) / 2) / mp.sqrt(2 * mp.pi),
-        ref64=lambda x: 0.5 * x * math.erfc(-x / _SQRT2) if abs(x) < 1e300 else (x if x > 0 else -0.0),
+        ref64=lambda x: _nan_or(x, 0.5 * x * math.erfc(-x / _SQRT2) if abs(x) < 1e300 else (x if x > 0 else -0.0)),
         ref64_grad=lambda x: (
             0.5 * math.erfc(-x / _SQRT2) + x * _INV_SQRT_2PI * math.exp(-0.5 * x * x)
             if abs(x) < 1e10
