@@ -60,6 +60,10 @@ def test_registry_entry_complete(act):
                 assert isinstance(v, mpmath.mpf) and mpmath.isfinite(v), f"{act.name}: reference at {x} is {v!r}"
                 w = ref64(x, *ps)
                 assert math.isfinite(w) and abs(w - float(v)) <= 1e-14 * max(1.0, abs(float(v))), (act.name, x, v, w)
+    # NaN in, NaN out, for the float64 references too (the CUDA suite and the
+    # accuracy sweep compare NaN patterns with them)
+    for ref64 in (act.ref64, act.ref64_grad):
+        assert math.isnan(ref64(math.nan, *ps)), f"{act.name}: float64 reference at NaN is not NaN"
 
 
 def test_registry_names_unique_and_public():
