@@ -239,51 +239,24 @@ def _grad_underflows(g, dtype):
         return np.array([bool(v != 0 and abs(v) < tiny) for v in g])
 
 
-# ------------------------------------------------------------ known bugs
-# Library bugs these tests found (numba_act/scalar.py, which this file may
-# not change).  The accuracy tests leave out exactly these inputs; the
-# strict xfail tests below check them, so they fail (and this table must
-# go) once the kernels are fixed.
+# ------------------------------------------------------- regression tests
+# Bugs these tests found, fixed in numba_act/scalar.py:
 #
-# celu' and celu_backward: exp(_inv_scaled(x, alpha)) rounds t = x / alpha
-# (0.5 ulp) before exp, whose relative sensitivity to t is |t|: for alpha
-# not a power of two the error grows as ~|t|/2 ulp (float32: 6.9 ulp at
-# t in [-16, -8], 26 ulp at t = -35; float64: 116 ulp at t = -282).  The
-# quotient's remainder would have to be carried as softplus carries t_lo.
+# celu' and celu_backward rounded t = x / alpha before exp, whose relative
+# sensitivity to t is |t|: for alpha not a power of two the error grew as
+# ~|t|/2 ulp (float32: 25.7 ulp at x = -88.41 for alpha = 2.5; float64: 116
+# ulp at t = -282).  The quotient's remainder is carried now.
 #
-# softplus (forward, grad, backward) with |beta| > 1 where beta * x
-# overflows to -inf for finite x (|x| > max / |beta|): t_lo = fma(beta, x,
-# -t) is +inf, not NaN, so the `t_lo == t_lo` guard misses it and sig * t_lo
-# is 0 * inf: the forward is NaN and the derivative inf where the exact
-# values are 0 (e.g. softplus(np.float32(-2.77e38), 2.0, 10.0) is nan).
-def _known_bug(act, kind, x, params):
-    """Mask of the inputs hit by a known bug (see above)."""
-    x64 = np.asarray(x, np.float64)
-    dtype = np.asarray(x).dtype
-    if act.name == "celu" and kind != "forward":
-        alpha = float(params[0])
-        if alpha != 0 and np.frexp(abs(alpha))[0] != 0.5:  # not a power of two
-            return x64 / alpha < -4.0  # beyond t = -4 the |t| amplification passes 2 ulp
-    if act.name == "softplus":
-        with np.errstate(over="ignore"):
-            t = np.asarray(x, dtype) * dtype.type(params[0])
-        return np.isinf(t) & np.isfinite(x64) & (t < 0)
-    return np.zeros(x64.shape, bool)
-
-
-def _xfail_bug(reason):
-    return pytest.mark.xfail(strict=True, reason=reason, raises=AssertionError)
-
-
-@_xfail_bug("numba_act bug: celu' rounds x / alpha before exp (see _known_bug)")
+# softplus with |beta| > 1 where beta * x overflows to -inf for finite x:
+# t_lo = fma(beta, x, -t) was +inf and sig * t_lo 0 * inf, so the forward
+# was NaN and the derivative inf where the exact values are 0.
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kind", ["grad", "backward"])
-def test_known_bug_celu_far_left(kind, dtype):
+def test_celu_far_left_with_alpha_not_a_power_of_two(kind, dtype):
     act = next(a for a in PARAM_ACTS if a.name == "celu")
     alpha = 2.5
     x = np.linspace(-40 * alpha, -8 * alpha, 300).astype(dtype)
     dy = np.full(x.size, -0.5, dtype)
-    assert _known_bug(act, kind, x, (alpha,)).all()
     y = _call(act, kind, x, dy, (alpha,))
     if dtype == np.float32:
         exact = _ref32(act, kind, x, dy, [np.float32(alpha)])
@@ -292,14 +265,12 @@ def test_known_bug_celu_far_left(kind, dtype):
     check_accuracy(y, exact, x, dtype, kind, f"{dtype.__name__} celu({alpha}) {kind}", act=act)
 
 
-@_xfail_bug("numba_act bug: softplus is NaN/inf where beta * x overflows (see _known_bug)")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kind", KINDS)
-def test_known_bug_softplus_beta_x_overflow(kind, dtype):
+def test_softplus_where_beta_x_overflows(kind, dtype):
     act = next(a for a in PARAM_ACTS if a.name == "softplus")
     fmax = np.finfo(dtype).max
     x = np.array([-fmax, -fmax / 1.5, -0.75 * fmax], dtype)
-    assert _known_bug(act, kind, x, (2.0, 10.0)).all()
     y = _call(act, kind, x, np.ones(3, dtype), (2.0, 10.0))
     assert (y == 0).all(), f"softplus {kind}(x={x}, beta=2) = {y}, exact 0"
 
@@ -312,7 +283,7 @@ def test_param_cases_float32(act, params, kind):
     y = _call(act, kind, x, dy, params)
     p32 = [np.float32(p) for p in params]
     exact = _ref32(act, kind, x, dy, p32)
-    keep = ~_known_bug(act, kind, x, p32)
+    keep = np.ones(x.shape, bool)
     if kind == "backward":
         g = _ref32(act, "grad", x, dy, p32)
         keep &= ~((np.abs(g) < float(np.finfo(np.float32).tiny)) & (g != 0))
@@ -327,7 +298,7 @@ def test_param_cases_float64(act, params, kind):
     dy = np.random.default_rng(3).standard_normal(x.size)
     y = _call(act, kind, x, dy, params)
     exact = ref_mpmath(act.name, kind, x, dy if kind == "backward" else None, params=params)
-    keep = ~_known_bug(act, kind, x, params)
+    keep = np.ones(x.shape, bool)
     if kind == "backward":
         keep &= ~_grad_underflows(ref_mpmath(act.name, "grad", x, params=params), np.float64)
     scale = _scale(act, kind, x, dy, params)
