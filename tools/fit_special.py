@@ -200,7 +200,62 @@ def main_x_minus_tanh():
             show(f"_XMT{k}_Q{bits}", q[1:])
 
 
-FITS = {"log1p": main_log1p, "x_minus_tanh": main_x_minus_tanh}
+# ------------------------------------------------------------ normal tail
+# R(a) = Phi_c(a) exp(a**2/2) (Phi_c(a) = erfc(a/sqrt2)/2), the Mills ratio
+# over c = sqrt(2 pi).  Below NT_SPLIT: R = P(a)/Q(a), deg Q = deg P + 1;
+# above: a R = Pb(u)/Qb(u), u = 1/a**2.  Evaluated as
+#     R = N / (c a N + T),  T = S(a) = Q - c a P  (N = P), or
+#                           T = a Sb(u), Sb = Qb - c Pb  (N = Pb),
+# so that the rounding errors of N cancel between numerator and denominator
+# and those of T count with the weight T / (c a N + T) = H / (a + H), H =
+# 1/(c R) - a (1 at a = 0, 1/a**2 for large a): Horner's rounding errors in
+# a single P/Q add up to 2 ulp at a ~ 3 (its terms are of one size there).
+# P, S, Pb, Sb are rounded to the working type; the printed errors are of R
+# from the rounded coefficients.
+NT_SPLIT = mp.mpf(4)
+NT_AMAX = {np.float64: mp.mpf(54), np.float32: mp.mpf(19)}
+NT_DEG = {np.float64: ((7, 8), (6, 6)), np.float32: ((4, 4), (3, 3))}
+
+
+def _nt_r(a):
+    return mp.erfc(a / mp.sqrt(2)) / 2 * mp.exp(a * a / 2)
+
+
+def fit_normal_tail(dtype):
+    c = mp.sqrt(2 * mp.pi)
+    (na, qa), (nb, qb) = NT_DEG[dtype]
+    top = NT_AMAX[dtype]
+    p, q = fit_rational_rounded(_nt_r, 0, NT_SPLIT, na, qa, dtype, n=100)
+    q = q + [mp.mpf(0)] * (na + 2 - len(q))
+    s = round_to([q[k] - (c * p[k - 1] if k >= 1 else 0) for k in range(na + 2)], dtype)
+    g = lambda u: _nt_r(1 / mp.sqrt(u)) / mp.sqrt(u)  # noqa: E731
+    ulo, uhi = 1 / top**2, 1 / NT_SPLIT**2
+    pb, qbs = fit_rational_rounded(g, ulo, uhi, nb, qb, dtype, n=100)
+    sb = round_to([qbs[k] - c * pb[k] for k in range(nb + 1)], dtype)
+    ra = lambda a: horner(p, a) / (c * a * horner(p, a) + horner(s, a))  # noqa: E731
+    rb = lambda a: horner(pb, 1 / a**2) / (a * (c * horner(pb, 1 / a**2) + horner(sb, 1 / a**2)))  # noqa: E731
+    ea = max_rel(ra, _nt_r, 0, NT_SPLIT, n=1000)
+    eb = max_rel(rb, _nt_r, NT_SPLIT, top, n=1000)
+    return p, s, pb, sb, ea, eb, horner(p, NT_SPLIT)
+
+
+def main_normal_tail():
+    for dt in (np.float64, np.float32):
+        bits = np.dtype(dt).itemsize * 8
+        (na, qa), (nb, qb) = NT_DEG[dt]
+        p, s, pb, sb, (ea, wa), (eb, wb), pmax = fit_normal_tail(dt)
+        print(
+            f"# normal tail {np.dtype(dt).name}: below {NT_SPLIT} degree ({na}, {qa}) in a, max |error| / R = "
+            f"{mp.nstr(ea, 3)} at {mp.nstr(wa, 4)}; above, up to {NT_AMAX[dt]}, degree ({nb}, {qb}) in u: "
+            f"{mp.nstr(eb, 3)} at {mp.nstr(wb, 4)}"
+        )
+        show(f"_NT_P{bits}", p)
+        show(f"_NT_S{bits}", s)
+        show(f"_NT_PB{bits}", pb)
+        show(f"_NT_SB{bits}", sb)
+
+
+FITS = {"log1p": main_log1p, "x_minus_tanh": main_x_minus_tanh, "normal_tail": main_normal_tail}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or FITS:

@@ -31,19 +31,11 @@ class DeviceMismatch(AssertionError):
     """The GPU result fails a check that the CPU result passes."""
 
 
-# The device versions of _special's exp_neg_sq_split and
-# exp_neg_half_sq_split (its CUDA_EQUIVALENTS) return (exp(-x**2), 1.0), not
-# a split with a power of two applied last as the CPU's (and, now, the device
-# exp_split): where exp(-x**2) is subnormal but the result is not, the GPU
-# loses the bits the exponential lost.  Measured under the simulator (exact
-# fma, float32 exp rounded to float32 as on a GPU).
-_EXP_SQ = "numba_act/_special.py _cuda_exp_neg_sq_split returns (exp(-x**2), 1.0), not a split: "
-_EXP_HALF_SQ = "numba_act/_special.py _cuda_exp_neg_half_sq_split returns (exp(-x**2/2), 1.0), not a split: "
-_KNOWN_DEVICE_MISMATCH = {
-    ("gaussian", "grad", "float32"): _EXP_SQ + "5.2 ulp (target 4) at x=-9.468113, where exp(-x**2) = 1.2e-39",
-    ("gaussian", "backward", "float32"): _EXP_SQ + "GPU -6.089965e-39, CPU -5.565809e-39 (exact) at x=-10.112879 "
-    "(374050 subnormal spacings)",
-}
+# (activation, kind, dtype): reason, for GPU results known to fail a check
+# the CPU passes (strict xfails).  Empty: the device exp(-x**2) splits that
+# lost the left tails of gaussian and gelu now return the power of two apart,
+# as the CPU's.
+_KNOWN_DEVICE_MISMATCH = {}
 
 
 def params():
@@ -321,14 +313,7 @@ def _underflow_candidates(act, dtype):
 # subnormal but dy * f'(x) is normal (measured with the simulator's exact
 # fma and float32 exp).  sigmoid, tanh, elu, selu, celu, silu, mish, ...
 # pass since the device exp_split splits as the CPU's does.
-_UNDERFLOW_MISMATCH = {
-    ("gaussian", "float32"): _EXP_SQ + "gaussian_backward(8.279291e+08, 10.282005): GPU -0.0, CPU -2.07801e-36 (exact)",
-    ("gaussian", "float64"): _EXP_SQ
-    + "gaussian_backward(9682.0307, 26.788661461712884): GPU -1.1250285194767865e-306, "
-    "CPU -1.1250285194769592e-306 (1092 ulp)",
-    ("gelu", "float64"): _EXP_HALF_SQ + "gelu_backward(7.0972e15, -38.55255027607079): GPU -2.701859187108072e-306, "
-    "CPU -1.958854643736756e-306 (exact)",
-}
+_UNDERFLOW_MISMATCH = {}  # (activation, dtype): reason, as _KNOWN_DEVICE_MISMATCH
 
 
 def _underflow_params():
