@@ -524,7 +524,7 @@ def _celu_t(x, alpha):
 def celu_grad(x, alpha):
     T = type(x)
     t, t_lo = _celu_t(x, alpha)
-    e = exp(t)
+    e = exp(T(0.0) if t > T(0.0) else t)  # (x > 0 selects 1 below; NaN passes)
     return T(1.0) if x > T(0.0) else fma(e, t_lo, e)
 
 

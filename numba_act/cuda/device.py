@@ -17,15 +17,15 @@ of that Python function whose globals map those names to CUDA versions:
 - other numba_act kernels: their own device-function copies, recursively.
 
 The copy is compiled with `cuda.jit(device=True)`.  Under the simulator the
-same copy simply runs as Python on NumPy scalars; the primitives cast their
-results to the argument's type there (`math.exp` of a NumPy float32 is a
-Python float), so float32 kernels compute in float32 as on a GPU.
+same copy simply runs as Python on NumPy scalars (a plain function: see
+_device); the primitives cast their results to the argument's type there
+(`math.exp` of a NumPy float32 is a Python float), so float32 kernels
+compute in float32 as on a GPU.
 """
 
 import functools
 import math
 import types
-from fractions import Fraction
 
 import numpy as np
 from numba import config, cuda
@@ -99,40 +99,70 @@ fma = _fma
 
 
 def _exact_fma(a, b, c):
-    """a * b + c rounded once, in the type NumPy gives a * b + c (float32 or
-    float64), for the simulator.  Its plain a * b + c rounded the product
-    first, so the error terms the kernels take with fma(a, b, -a * b) came
-    out as 0 there (e.g. gaussian's exact x**2, gelu_tanh's z_lo: 40 to 100
-    ulp in the tails, not seen on a GPU)."""
-    with np.errstate(all="ignore"):
-        approx = a * b + c
-    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
-        return approx
-    T = type(approx) if isinstance(approx, np.floating) else np.float64
-    exact = _frac(a) * _frac(b) + _frac(c)
-    if exact == 0:
+    """a * b + c rounded once, in the type NumPy gives a * b + c (float16,
+    float32 or float64), for the simulator.  Its plain a * b + c rounded the
+    product first, so the error terms the kernels take with fma(a, b, -a * b)
+    came out as 0 there (e.g. gaussian's exact x**2, gelu_tanh's z_lo: 40 to
+    100 ulp in the tails, not seen on a GPU).
+
+    Every float is an integer times a power of two, so a * b + c is one:
+    N * 2**-k exactly, in Python integers, rounded to the type's precision
+    (ties to even, gradual underflow) by integer shifts.  (Fractions took
+    10 us a call, most of a simulated kernel's time.)"""
+    t = type(a)
+    if t is type(b) and t is type(c) and t in _FMA_FORMATS:
+        T = t
+    else:
+        with np.errstate(all="ignore"):
+            approx = a * b + c
+        T = type(approx) if isinstance(approx, np.floating) else np.float64
+        if T not in _FMA_FORMATS:
+            return approx
+    fa, fb, fc = float(a), float(b), float(c)
+    if not (math.isfinite(fa) and math.isfinite(fb) and math.isfinite(fc)):
+        if math.isinf(fc) and math.isfinite(fa) and math.isfinite(fb):
+            return T(fc)  # the exact product is finite, even where a * b overflows
+        return T(fa * fb + fc)  # inf and NaN follow IEEE in Python floats
+    na, da = fa.as_integer_ratio()
+    nb, db = fb.as_integer_ratio()
+    nc, dc = fc.as_integer_ratio()
+    kab = da.bit_length() + db.bit_length() - 2  # denominators are powers of two
+    kc = dc.bit_length() - 1
+    k = kab if kab > kc else kc
+    n = ((na * nb) << (k - kab)) + (nc << (k - kc))
+    if n == 0:
         # an exact zero product keeps IEEE's signed-zero sum; a cancellation
         # to zero is +0 (round to nearest)
-        return approx if (a == 0 or b == 0) else T(0.0)
+        return T(fa * fb + fc) if (fa == 0.0 or fb == 0.0) else T(0.0)
+    neg = n < 0
+    n = -n if neg else n
+    prec, emin, top = _FMA_FORMATS[T]
+    shift = n.bit_length() - prec
+    if shift < emin + k:  # the last bit's exponent, shift - k, is at least emin
+        shift = emin + k
+    if shift > 0:
+        q = n >> shift
+        r = n - (q << shift)
+        half = 1 << (shift - 1)
+        if r > half or (r == half and q & 1):
+            q += 1
+    else:
+        q = n << -shift
     try:
-        r64 = exact.numerator / exact.denominator  # correctly rounded (CPython)
+        v = math.ldexp(float(q), shift - k)  # q has at most prec + 1 bits: exact
     except OverflowError:
-        return T(math.inf if exact > 0 else -math.inf)
-    if T is np.float64:
-        return np.float64(r64)
-    with np.errstate(all="ignore"):
-        r = T(r64)
-    if float(r) == r64 or not math.isfinite(float(r)) or _frac(r64) == exact:
-        return r
-    # rounding twice (to float64, then float32) can miss the nearest float32
-    # when r64 is a tie: pick the nearest neighbour, ties to even
-    with np.errstate(all="ignore"):
-        cands = [r, np.nextafter(r, T(np.inf)), np.nextafter(r, T(-np.inf))]
-    return min(cands, key=lambda v: (abs(_frac(v) - exact), int(np.asarray(v).view(np.uint32)) & 1))
+        v = math.inf
+    if v > top:
+        v = math.inf
+    return T(-v if neg else v)
 
 
-def _frac(v):
-    return Fraction(*float(v).as_integer_ratio())
+# precision, exponent of the smallest subnormal, largest finite value
+_FMA_FORMATS = {
+    np.float16: (11, -24, 65504.0),
+    np.float32: (24, -149, float(np.finfo(np.float32).max)),
+    np.float64: (53, -1074, float(np.finfo(np.float64).max)),
+}
 
 
 _PRIMITIVES = {
@@ -145,6 +175,15 @@ _PRIMITIVES = {
 }
 
 
+def _device(fn):
+    """cuda.jit(device=True)(fn); under the simulator fn itself.  (The
+    simulator's device-function wrapper only swaps the `cuda` module in the
+    function's globals for its thread's, some 14 us a call; these functions
+    do not use `cuda`, and a kernel of the catalogue makes 20 to 60 such
+    calls per element.)"""
+    return fn if SIMULATED else cuda.jit(device=True)(fn)
+
+
 @functools.cache
 def _primitive(name):
     """The device function of a primitive; the other primitives it names
@@ -154,7 +193,7 @@ def _primitive(name):
     for other in py.__code__.co_names:
         if other in _PRIMITIVES and other != name:
             glb[other] = _primitive(other)
-    return cuda.jit(device=True)(types.FunctionType(py.__code__, glb, py.__name__))
+    return _device(types.FunctionType(py.__code__, glb, py.__name__))
 
 
 @functools.cache
@@ -183,7 +222,7 @@ def _clone(py, special=True):
     clone = types.FunctionType(py.__code__, glb, py.__name__, py.__defaults__, py.__closure__)
     clone.__qualname__ = py.__qualname__
     clone.__doc__ = py.__doc__
-    return cuda.jit(device=True)(clone)
+    return _device(clone)
 
 
 def _hashable(v):
@@ -213,4 +252,4 @@ def derived_backward(grad, n_params=0):
     ps = "".join(f", p{i}" for i in range(n_params))
     ns = {"g": g}
     exec(f"def backward(dy, x{ps}):\n    return dy * g(x{ps})\n", ns)  # noqa: S102 - fixed template
-    return cuda.jit(device=True)(ns["backward"])
+    return _device(ns["backward"])
