@@ -5,6 +5,12 @@
 np.float64(0.5)
 """
 
+from ._cache import purge_stale as _purge_stale
+
+# Before anything is compiled or loaded from Numba's cache: drop in-tree
+# cache files older than an edit to any numba_act source (see _cache).
+_purge_stale()
+
 from .api import ELEMENTWISE as _ELEMENTWISE
 from .softmax import log_softmax as log_softmax
 from .softmax import log_softmax_backward as log_softmax_backward
