@@ -739,24 +739,6 @@ def _exp_split_dw(x):
 
 
 @njit(cache=True)
-def _mish_parts(x):
-    """(n, ea, eb, e, d, d_lo, y) for mish: e = exp(x) = ea * eb, n = e (e + 2),
-    d + d_lo = n + 2, y ~ 1/d, tanh(softplus(x)) = n / (n + 2)."""
-    T = type(x)
-    two = T(2.0)
-    # tanh(softplus(x)) rounds to 1 beyond x = 20 in both precisions; the
-    # clamp keeps n finite.  NaN passes.
-    xc = T(20.0) if x > T(20.0) else x
-    ea, eb = exp_split(xc)
-    e = ea * eb
-    n = e * (e + two)
-    hi = n if n > two else two
-    lo = two if n > two else n
-    d, d_lo = _fast2sum(hi, lo)
-    return n, ea, eb, e, d, d_lo, recip(d)
-
-
-@njit(cache=True)
 def mish(x):
     # x tanh(softplus(x)) = x n / (n + 2), n = e (e + 2), e = exp(x), with x
     # times the numerator kept exactly in the compensated quotient.  For x < 0
@@ -766,7 +748,9 @@ def mish(x):
     # exp's error and the roundings of e + 2 and n passed through).
     T = type(x)
     two = T(2.0)
-    xc = T(20.0) if x > T(20.0) else x  # as _mish_parts
+    # tanh(softplus(x)) rounds to 1 beyond x = 20 in both precisions; the
+    # clamp keeps n finite.  NaN passes.
+    xc = T(20.0) if x > T(20.0) else x
     ea, ea_lo, eb = _exp_split_dw(xc)
     e = ea * eb
     e_lo = ea_lo * eb
@@ -791,15 +775,40 @@ def mish(x):
 def _mish_slope(x, dy):
     # mish'(x) = n/(n+2) + 4 x e (1+e) / (n+2)**2
     #          = e [(e + 2) + 4 x (1 + e) / (n + 2)] / (n + 2).
-    # Beyond x = 20 (e clamped there) it is 1 + (4x - 2) exp(-2x) to within 1e-17.
+    # In the left tail the bracket cancels (x = -5.9: 2.0 - 5.9), so e, e + 2,
+    # n + 2, the quotient w = 4 x (1 + e) / (n + 2) and the bracket are double
+    # words (with w and the bracket rounded, the float32 error reached 4.16
+    # ulp at x = -5.884485); dy e times the bracket over n + 2 is rounded
+    # once, then times eb.  Beyond x = 20 (e clamped there) mish' is
+    # 1 + (4x - 2) exp(-2x) to within 1e-17.
     T = type(x)
-    n, ea, eb, e, d, d_lo, y = _mish_parts(x)
     one = T(1.0)
-    w = _quotient(T(4.0) * x * (one + e), d, d_lo, y)
-    bracket = (e + T(2.0)) + w
+    two = T(2.0)
+    xc = T(20.0) if x > T(20.0) else x
+    ea, ea_lo, eb = _exp_split_dw(xc)
+    e = ea * eb
+    e_lo = ea_lo * eb
+    f, f_lo = _fast2sum(e, two) if e > two else _fast2sum(two, e)  # e + 2
+    f_lo = f_lo + e_lo
+    n = e * f
+    n_lo = fma(e, f, -n) + (e * f_lo + e_lo * f)
+    d, d_lo = _fast2sum(n, two) if n > two else _fast2sum(two, n)  # n + 2
+    d_lo = d_lo + n_lo
+    y = recip(d)
+    g, g_lo = _fast2sum(e, one) if e > one else _fast2sum(one, e)  # 1 + e
+    g_lo = g_lo + e_lo
+    x4 = T(4.0) * xc
+    p = x4 * g
+    p_lo = fma(x4, g, -p) + x4 * g_lo
+    w = p * y  # w + w_lo = (p + p_lo) / (d + d_lo)
+    w_lo = (fma(-w, d, p) + (p_lo - w * d_lo)) * y
+    b, b_lo = _fast2sum(f, w) if abs(f) > abs(w) else _fast2sum(w, f)  # the bracket
+    b_lo = b_lo + (f_lo + w_lo)
     k = dy * ea
-    m = k * bracket
-    r = _quotient2(m, fma(k, bracket, -m) + fma(dy, ea, -k) * bracket, d, d_lo, y) * eb
+    k_lo = fma(dy, ea, -k) + dy * ea_lo
+    m = k * b
+    m_lo = fma(k, b, -m) + (k * b_lo + k_lo * b)
+    r = _quotient2(m, m_lo, d, d_lo, y) * eb
     r = fma(dy * (T(4.0) * x - T(2.0)), exp(-(x + x)), dy) if x > T(20.0) else r  # 1 + (4x - 2) e**-2x
     return _far(x, r, dy, dy * T(-0.0))
 
