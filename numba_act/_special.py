@@ -694,6 +694,31 @@ def _two_sum(a, b):
 
 
 @njit(cache=True, forceinline=True)
+def _nt_ratio(a, big, a_b, p, p_lo, s, s_lo, pb, sb, c_hi, c_lo):
+    """(r, r_lo): R = N / (c a N + T) from the pieces' polynomials (N = P,
+    T = S below the split; N = Pb, T = a Sb above), shared by the CPU split
+    and its CUDA equivalent (where recip is a division)."""
+    T = type(a)
+    n = pb if big else p
+    n_lo = T(0.0) if big else p_lo
+    t = a_b * sb if big else s
+    t_lo = T(0.0) if big else s_lo
+    # d + d_lo = c a n + t: c a as k + k_lo, the product and the sum (both
+    # terms >= 0) with their rounding errors.
+    k = c_hi * a
+    k_lo = fma(c_hi, a, -k) + c_lo * a
+    h = k * n
+    h_lo = fma(k, n, -h) + fma(k_lo, n, k * n_lo)
+    g = h if h > t else t
+    e = t if h > t else h
+    d = g + e
+    d_lo = ((g - d) + e) + (h_lo + t_lo)
+    y = recip(d)
+    r = n * y
+    return r, ((fma(-r, d, n) + n_lo) - r * d_lo) * y
+
+
+@njit(cache=True, forceinline=True)
 def _normal_tail_split_impl(x, amax, c_hi, c_lo):
     T = type(x)
     one = T(1.0)
@@ -714,23 +739,7 @@ def _normal_tail_split_impl(x, amax, c_hi, c_lo):
     # or S (relative 2**-53 or 2**-24) would already be an ulp of R.
     p, p_lo = _two_sum(T(0.5), a_a * p1)
     s, s_lo = _two_sum(one, a_a * s1)
-    n = pb if big else p
-    n_lo = T(0.0) if big else p_lo
-    t = a_b * sb if big else s
-    t_lo = T(0.0) if big else s_lo
-    # d + d_lo = c a n + t: c a as k + k_lo, the product and the sum (both
-    # terms >= 0) with their rounding errors.
-    k = c_hi * a
-    k_lo = fma(c_hi, a, -k) + c_lo * a
-    h = k * n
-    h_lo = fma(k, n, -h) + fma(k_lo, n, k * n_lo)
-    g = h if h > t else t
-    e = t if h > t else h
-    d = g + e
-    d_lo = ((g - d) + e) + (h_lo + t_lo)
-    y = recip(d)
-    r = n * y
-    r_lo = ((fma(-r, d, n) + n_lo) - r * d_lo) * y
+    r, r_lo = _nt_ratio(a, big, a_b, p, p_lo, s, s_lo, pb, sb, c_hi, c_lo)
     # Phi_c = r m s with r + r_lo and m + m_lo = s1 (h + t) as unnormalized
     # pairs (r_lo / r is recip's error, up to 1.5e-10 float64 or 1.2e-5
     # float32, and m_lo / m up to ~0.08), the product rounded once into q +
@@ -856,8 +865,10 @@ def _cuda_x_minus_tanh(x):
 
 
 def _cuda_normal_tail_split(x):
-    # The CPU algorithm with real divisions; float32 is told from float64 by
-    # its precision (a constant after compilation).
+    # The CPU algorithm (its shared parts, _two_sum and _nt_ratio, become
+    # device functions with recip a division); the polynomials without the
+    # overload; float32 is told from float64 by its precision (a constant
+    # after compilation).
     T = type(x)
     f32 = T(1.0) + T(1e-10) == T(1.0)
     one = T(1.0)
@@ -899,28 +910,9 @@ def _cuda_normal_tail_split(x):
             sb = fma(sb, u, T(_NT_SB64[i]))
         c_hi = T(_NT_C64[0])
         c_lo = T(_NT_C64[1])
-    pv = a_a * p
-    p = T(0.5) + pv
-    bb = p - T(0.5)
-    p_lo = (T(0.5) - (p - bb)) + (pv - bb)
-    sv = a_a * s
-    s = one + sv
-    bb = s - one
-    s_lo = (one - (s - bb)) + (sv - bb)
-    n = pb if big else p
-    n_lo = T(0.0) if big else p_lo
-    t = a_b * sb if big else s
-    t_lo = T(0.0) if big else s_lo
-    k = c_hi * a
-    k_lo = fma(c_hi, a, -k) + c_lo * a
-    h = k * n
-    h_lo = fma(k, n, -h) + fma(k_lo, n, k * n_lo)
-    g = h if h > t else t
-    e = t if h > t else h
-    d = g + e
-    d_lo = ((g - d) + e) + (h_lo + t_lo)
-    r = n / d
-    r_lo = ((fma(-r, d, n) + n_lo) - r * d_lo) / d
+    p, p_lo = _two_sum(T(0.5), a_a * p)
+    s, s_lo = _two_sum(one, a_a * s)
+    r, r_lo = _nt_ratio(a, big, a_b, p, p_lo, s, s_lo, pb, sb, c_hi, c_lo)
     # exp(-x**2/2) = (m + m_lo) sc as _cuda_exp_neg_half_sq_split (inlined:
     # the CUDA equivalents are compiled one by one and do not call each
     # other), its correction for the rounding of x**2 kept apart, the power
